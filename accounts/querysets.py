@@ -1,0 +1,50 @@
+"""Jurisdiction scoping for accounts models: ``visible_to(user)`` is the one place it is decided."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+
+from accounts.choices import Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def sees_everything(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMINISTRATOR))
+
+
+class RegionQuerySet(models.QuerySet):
+    def within(self, region) -> RegionQuerySet:
+        """The region and everything under it (the materialised path is a prefix)."""
+        return self.filter(path__startswith=region.path)
+
+    def visible_to(self, user: User) -> RegionQuerySet:
+        if sees_everything(user):
+            return self
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.role == Role.UNIT_CONTACT:
+            # A unit logs its own hazards (企业自查) where the unit is.
+            return self.within(user.unit.region) if user.unit_id else self.none()
+        return self.within(user.region) if user.region_id else self.none()
+
+
+class ResponsibleUnitQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ResponsibleUnitQuerySet:
+        if sees_everything(user):
+            return self
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.role == Role.UNIT_CONTACT:
+            return self.filter(pk=user.unit_id) if user.unit_id else self.none()
+        if user.region_id is None:
+            return self.none()
+        return self.filter(region__path__startswith=user.region.path)
+
+
+class UserManager(DjangoUserManager.from_queryset(models.QuerySet)):
+    pass

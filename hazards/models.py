@@ -1,0 +1,350 @@
+"""The hazard ledger. Rows change only through ``hazards.services``; see STYLE.md."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
+from hazards.choices import (
+    OPEN_STATUSES,
+    Action,
+    AttachmentPhase,
+    AuthorityLevel,
+    Category,
+    ExtensionStatus,
+    Factor,
+    Level,
+    MajorStandard,
+    Source,
+    Stage,
+    Status,
+    StopProduction,
+    VerificationMethod,
+    stage_of,
+)
+from hazards.querysets import AppendOnlyQuerySet, HazardQuerySet
+
+
+class Sector(models.Model):
+    """行业领域: a row of the national statistics tables, supervised by one department."""
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级行业"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    department = models.ForeignKey(
+        SupervisingDepartment, verbose_name=_("行业主管部门"), on_delete=models.PROTECT, related_name="sectors"
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("行业领域")
+        verbose_name_plural = _("行业领域")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}·{self.name}" if self.parent_id else self.name
+
+
+class Hazard(models.Model):
+    """隐患: one hazard from 列单 to 清单. Status, deadline, unit and level change only in services."""
+
+    number = models.CharField(_("隐患编号"), max_length=32, unique=True, editable=False)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.LISTED)
+    # Bumped by every change; the API's ETag and the forms' stale-edit check read it.
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    # 列单
+    title = models.CharField(_("隐患名称"), max_length=200)
+    description = models.TextField(_("隐患描述"))
+    county = models.ForeignKey(
+        Region, verbose_name=_("所属区县"), on_delete=models.PROTECT, related_name="county_hazards", editable=False
+    )
+    region = models.ForeignKey(Region, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="hazards")
+    address = models.CharField(_("具体位置"), max_length=256, blank=True)
+    sector = models.ForeignKey(Sector, verbose_name=_("行业领域"), on_delete=models.PROTECT, related_name="hazards")
+    level = models.CharField(_("隐患等级"), max_length=16, choices=Level.choices, default=Level.GENERAL)
+    category = models.CharField(_("隐患类别"), max_length=32, choices=Category.choices)
+    factor = models.CharField(_("隐患因素"), max_length=16, choices=Factor.choices)
+    source = models.CharField(_("隐患来源"), max_length=16, choices=Source.choices)
+    found_at = models.DateTimeField(_("发现时间"))
+    found_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    # 重大事故隐患
+    major_standard = models.CharField(_("判定标准"), max_length=32, choices=MajorStandard.choices, blank=True)
+    major_standard_item = models.CharField(_("判定条款"), max_length=256, blank=True)
+    plan_measures = models.TextField(_("治理措施"), blank=True)
+    plan_responsibility = models.TextField(_("治理责任"), blank=True)
+    plan_funds = models.DecimalField(
+        _("治理资金（万元）"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    plan_deadline = models.DateField(_("治理时限"), null=True, blank=True)
+    plan_contingency = models.TextField(_("应急预案"), blank=True)
+    stop_production = models.CharField(
+        _("停产停业范围"), max_length=8, choices=StopProduction.choices, default=StopProduction.NONE
+    )
+
+    # 交单
+    responsible_unit = models.ForeignKey(
+        ResponsibleUnit,
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hazards",
+    )
+    responsible_person = models.CharField(_("整改责任人"), max_length=64, blank=True)
+    responsible_phone = models.CharField(_("责任人电话"), max_length=32, blank=True)
+    requirements = models.TextField(_("整改要求"), blank=True)
+    deadline = models.DateField(_("整改期限"), null=True, blank=True)
+    assigned_at = models.DateTimeField(_("交办时间"), null=True, blank=True)
+
+    # 办单
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    measures = models.TextField(_("整改措施"), blank=True)
+    completed_on = models.DateField(_("整改完成日期"), null=True, blank=True)
+    cost = models.DecimalField(
+        _("整改资金（元）"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    submitted_at = models.DateTimeField(_("提交验收时间"), null=True, blank=True)
+
+    # 清单
+    verification_method = models.CharField(_("验收方式"), max_length=16, choices=VerificationMethod.choices, blank=True)
+    verification_opinion = models.TextField(_("验收意见"), blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("销号人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    void_reason = models.TextField(_("作废原因"), blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, editable=False)
+
+    objects = HazardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("隐患")
+        verbose_name_plural = _("隐患")
+        ordering = ["-found_at", "-id"]
+        indexes = [
+            # County officer lists and county rollups: county + status.
+            models.Index(fields=["county", "status"], name="hazard_county_status"),
+            # Unit contacts' lists.
+            models.Index(fields=["responsible_unit", "status"], name="hazard_unit_status"),
+            # Overdue and due-soon queries only ever look at open hazards with a deadline.
+            models.Index(
+                fields=["deadline"],
+                name="hazard_open_deadline",
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]) & Q(deadline__isnull=False),
+            ),
+            # Incremental sync (updated_after) and the default list order.
+            models.Index(fields=["updated_at", "id"], name="hazard_updated"),
+            models.Index(fields=["found_at", "id"], name="hazard_found"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def stage(self) -> Stage | None:
+        return stage_of(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def days_overdue(self, today: datetime.date | None = None) -> int:
+        """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md)."""
+        if self.deadline is None or not self.is_open:
+            return 0
+        today = today or timezone.localdate()
+        return max((today - self.deadline).days, 0)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_overdue() > 0
+
+
+class HazardNumberSequence(models.Model):
+    """The last number handed out per county and year; bumped with one atomic upsert."""
+
+    county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("隐患编号序列")
+        verbose_name_plural = _("隐患编号序列")
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="hazard_number_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id}/{self.year}: {self.last_value}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    today = timezone.localdate()
+    return f"hazards/{today:%Y/%m}/{instance.hazard_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A photo (JPEG, PNG, WebP) or PDF attached to a hazard at one phase of its life."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="attachments")
+    phase = models.CharField(_("阶段"), max_length=16, choices=AttachmentPhase.choices)
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    content_type = models.CharField(_("文件类型"), max_length=64)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class HazardEvent(models.Model):
+    """隐患事件: one immutable row per change, written in the same transaction as the change."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
+    # {"deadline": ["2026-10-09", "2026-10-30"], ...}: field -> [before, after], as JSON-ready values.
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    comment = models.TextField(_("说明"), blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("隐患事件")
+        verbose_name_plural = _("隐患事件")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["hazard", "at"], name="event_hazard_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError("HazardEvent rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("HazardEvent rows are append-only")
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: asked by the unit before the deadline, decided by a supervisor."""
+
+    hazard = models.ForeignKey(
+        Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="extension_requests"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    current_deadline = models.DateField(_("原整改期限"))
+    requested_deadline = models.DateField(_("申请延至"))
+    reason = models.TextField(_("延期理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hazard"], condition=Q(status="pending"), name="extension_one_pending_per_hazard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hazard.number} → {self.requested_deadline}"
+
+
+class SupervisionListing(models.Model):
+    """挂牌督办: formal supervision of a major hazard, lifted (摘牌) when the hazard is closed."""
+
+    hazard = models.ForeignKey(
+        Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="supervision_listings"
+    )
+    authority_level = models.CharField(_("督办级别"), max_length=16, choices=AuthorityLevel.choices)
+    authority = models.CharField(_("督办单位"), max_length=128)
+    notice_number = models.CharField(_("督办通知书文号"), max_length=64)
+    requirements = models.TextField(_("督办要求"))
+    deadline = models.DateField(_("督办期限"))
+    listed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("挂牌人"), on_delete=models.PROTECT, related_name="+"
+    )
+    listed_at = models.DateTimeField(_("挂牌时间"), default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("摘牌人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("摘牌时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("挂牌督办")
+        verbose_name_plural = _("挂牌督办")
+        ordering = ["-listed_at", "-id"]
+        constraints = [
+            # A hazard is under at most one active listing; the supervised filter reads this index.
+            models.UniqueConstraint(
+                fields=["hazard"], condition=Q(lifted_at__isnull=True), name="supervision_one_active_per_hazard"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_number}（{self.get_authority_level_display()}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

@@ -1,0 +1,63 @@
+"""Querysets of the hazard ledger; ``HazardQuerySet.visible_to`` decides who sees which hazard."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.choices import RegionLevel, Role
+from accounts.querysets import sees_everything
+from hazards.choices import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class HazardQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> HazardQuerySet:
+        """A county officer sees the county's hazards, a unit contact those handed to the unit, the
+        municipal office and the read-only client the whole city; nothing else exists for them."""
+        if sees_everything(user):
+            return self
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.role == Role.UNIT_CONTACT:
+            return self.filter(responsible_unit_id=user.unit_id) if user.unit_id else self.none()
+        region = user.region
+        if region is None:
+            return self.none()
+        if region.level == RegionLevel.COUNTY:
+            # The common case reads the (county, status) index with no join.
+            return self.filter(county_id=region.pk)
+        return self.filter(region__path__startswith=region.path)
+
+    def open(self) -> HazardQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
+        return self.open().filter(deadline__lt=today or timezone.localdate())
+
+    def with_is_supervised(self) -> HazardQuerySet:
+        from hazards.models import SupervisionListing
+
+        active = SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)
+        return self.annotate(is_supervised=Exists(active))
+
+    def supervised(self) -> HazardQuerySet:
+        from hazards.models import SupervisionListing
+
+        return self.filter(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)))
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """For audit rows: bulk updates and deletes are refused; history is never rewritten."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are append-only")

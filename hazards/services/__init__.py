@@ -1,0 +1,34 @@
+"""The only code that changes hazards: one keyword-only service per state change (STYLE.md §2)."""
+
+from hazards.services.attachments import attachment_add
+from hazards.services.extensions import extension_decide, extension_request
+from hazards.services.supervision import supervision_list
+from hazards.services.workflow import (
+    HazardDetails,
+    MajorDetails,
+    hazard_acknowledge,
+    hazard_assign,
+    hazard_list,
+    hazard_reject,
+    hazard_self_report,
+    hazard_submit,
+    hazard_verify,
+    hazard_void,
+)
+
+__all__ = [
+    "HazardDetails",
+    "MajorDetails",
+    "attachment_add",
+    "extension_decide",
+    "extension_request",
+    "hazard_acknowledge",
+    "hazard_assign",
+    "hazard_list",
+    "hazard_reject",
+    "hazard_self_report",
+    "hazard_submit",
+    "hazard_verify",
+    "hazard_void",
+    "supervision_list",
+]

@@ -1,0 +1,115 @@
+"""The one way a hazard row changes: a conditional UPDATE plus its event, in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from hazards import permissions
+from hazards.choices import Action
+from hazards.errors import ConcurrentChange
+from hazards.models import Hazard, HazardEvent
+
+
+def event_value(value: Any) -> Any:
+    """A JSON-ready form of a field value for ``HazardEvent.changes``."""
+    if isinstance(value, Model):
+        return {"id": value.pk, "name": str(value)}
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def apply_transition(
+    *,
+    hazard: Hazard,
+    action: Action,
+    by: User,
+    fields: dict[str, Any] | None = None,
+    tracked: tuple[str, ...] = (),
+    changes: dict[str, list[Any]] | None = None,
+    comment: str = "",
+    at: datetime.datetime | None = None,
+) -> Hazard:
+    """Check ``by`` may take ``action`` now, then move the row only if nobody moved it first.
+
+    ``tracked`` names the fields whose before/after values go into the event (deadline, unit, level);
+    ``changes`` adds other before/after pairs (e.g. a requested deadline).
+    Runs in the caller's transaction when there is one, so side rows commit or roll back with it.
+    """
+    transition = permissions.check_transition(by, action, hazard)
+    fields = fields or {}
+    now = at or timezone.now()
+    target = transition.target or hazard.status
+    changes = {
+        **{
+            name: [event_value(getattr(hazard, name)), event_value(fields[name])]
+            for name in tracked
+            if getattr(hazard, name) != fields[name]
+        },
+        **(changes or {}),
+    }
+    with transaction.atomic():
+        updated = Hazard.objects.filter(pk=hazard.pk, status=hazard.status, version=hazard.version).update(
+            status=target, version=F("version") + 1, updated_at=now, **fields
+        )
+        if updated != 1:
+            current = Hazard.objects.filter(pk=hazard.pk).values_list("status", flat=True).first()
+            raise ConcurrentChange(status=current)
+        HazardEvent.objects.create(
+            hazard=hazard,
+            action=action,
+            actor=by,
+            at=now,
+            from_status=hazard.status,
+            to_status=target,
+            changes=changes,
+            comment=comment,
+        )
+    hazard.refresh_from_db()
+    return hazard
+
+
+def require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message}, code="required")
+    return value
+
+
+def require_future_date(value: datetime.date | None, field: str) -> datetime.date:
+    if value is None:
+        raise ValidationError({field: _("请填写日期。")}, code="required")
+    if value < timezone.localdate():
+        raise ValidationError({field: _("期限不能早于今天。")}, code="past")
+    return value
+
+
+def lift_active_listing(*, hazard: Hazard, by: User, at: datetime.datetime, comment: str) -> None:
+    """摘牌: end the hazard's active 挂牌督办, if any, with its own event (same transaction)."""
+    from hazards.models import SupervisionListing
+
+    listing = SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).first()
+    if listing is None:
+        return
+    SupervisionListing.objects.filter(pk=listing.pk, lifted_at__isnull=True).update(lifted_at=at, lifted_by=by)
+    HazardEvent.objects.create(
+        hazard=hazard,
+        action=Action.LIFT_SUPERVISION,
+        actor=by,
+        at=at,
+        from_status=hazard.status,
+        to_status=hazard.status,
+        changes={"supervision": [listing.notice_number, None]},
+        comment=comment,
+    )

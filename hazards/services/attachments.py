@@ -1,0 +1,103 @@
+"""Evidence files: photos and PDFs, checked by their content and size, never by their name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import User
+from hazards import permissions
+from hazards.choices import AttachmentPhase
+from hazards.errors import NotAllowed
+from hazards.models import Attachment, Hazard
+
+_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
+    ("image/jpeg", b"\xff\xd8\xff", 0),
+    ("image/png", b"\x89PNG\r\n\x1a\n", 0),
+    ("image/webp", b"WEBP", 8),
+    ("application/pdf", b"%PDF-", 0),
+)
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for content_type, signature, offset in _SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if content_type == "image/webp" and not head.startswith(b"RIFF"):
+                continue
+            return content_type
+    return None
+
+
+def validate_upload(upload: UploadedFile, field: str = "photos") -> str:
+    """The file's real content type, or a ValidationError in Chinese naming the file."""
+    name = upload.name or ""
+    if upload.size is None or upload.size == 0:
+        raise ValidationError({field: _("文件“%(name)s”是空文件。") % {"name": name}}, code="empty")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        raise ValidationError(
+            {field: _("文件“%(name)s”超过 %(limit)d MB 的上限。") % {"name": name, "limit": limit_mb}},
+            code="too_large",
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise ValidationError(
+            {field: _("文件“%(name)s”不是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}},
+            code="bad_type",
+        )
+    if content_type.startswith("image/"):
+        upload.seek(0)
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise ValidationError(
+                {field: _("图片“%(name)s”已损坏或无法识别。") % {"name": name}}, code="corrupt"
+            ) from exc
+    upload.seek(0)
+    return content_type
+
+
+def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:
+    permissions.require_visible(by, hazard)
+    if by.role not in permissions.ATTACHMENT_ROLES[AttachmentPhase(phase)]:
+        raise NotAllowed(status=hazard.status)
+    if not hazard.is_open:
+        raise ValidationError(_("已销号或已作废的隐患不能再上传附件。"), code="closed")
+
+
+def save_attachments(
+    *, hazard: Hazard, by: User, phase: AttachmentPhase, uploads: Iterable[UploadedFile], content_types: list[str]
+) -> list[Attachment]:
+    """Store already validated uploads; callers run this inside their transaction."""
+    now = timezone.now()
+    attachments = []
+    for upload, content_type in zip(uploads, content_types, strict=True):
+        attachment = Attachment(
+            hazard=hazard,
+            phase=phase,
+            content_type=content_type,
+            size=upload.size,
+            original_name=(upload.name or "")[:255],
+            uploaded_by=by,
+            uploaded_at=now,
+        )
+        attachment.file.save(upload.name or "upload", upload, save=False)
+        attachment.save()
+        attachments.append(attachment)
+    return attachments
+
+
+def attachment_add(*, hazard: Hazard, by: User, phase: AttachmentPhase, upload: UploadedFile) -> Attachment:
+    check_attachment_allowed(hazard=hazard, by=by, phase=phase)
+    content_type = validate_upload(upload, field="file")
+    (attachment,) = save_attachments(hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type])
+    return attachment

@@ -1,0 +1,80 @@
+"""延期: the unit asks for a later deadline before it passes; a supervisor approves or denies."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from hazards import permissions
+from hazards.choices import Action, ExtensionStatus
+from hazards.errors import ConcurrentChange
+from hazards.models import ExtensionRequest, Hazard
+from hazards.services._core import apply_transition, event_value, require_text
+
+
+def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.date, reason: str) -> ExtensionRequest:
+    permissions.check_transition(by, Action.REQUEST_EXTENSION, hazard)
+    reason = require_text(reason, "reason", _("请填写延期理由。"))
+    if hazard.deadline is None or hazard.deadline < timezone.localdate():
+        raise ValidationError(_("整改期限已过，不能再申请延期。"), code="too_late")
+    if requested_deadline is None or requested_deadline <= hazard.deadline:
+        raise ValidationError(
+            {"requested_deadline": _("申请的期限应晚于原整改期限 %(deadline)s。") % {"deadline": hazard.deadline}},
+            code="not_later",
+        )
+    if hazard.extension_requests.filter(status=ExtensionStatus.PENDING).exists():
+        raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists")
+    try:
+        with transaction.atomic():
+            extension = ExtensionRequest.objects.create(
+                hazard=hazard,
+                current_deadline=hazard.deadline,
+                requested_deadline=requested_deadline,
+                reason=reason,
+                requested_by=by,
+            )
+            apply_transition(
+                hazard=hazard,
+                action=Action.REQUEST_EXTENSION,
+                by=by,
+                changes={"requested_deadline": [event_value(hazard.deadline), event_value(requested_deadline)]},
+                comment=reason,
+            )
+    except IntegrityError as exc:  # a second request raced this one past the check above
+        raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists") from exc
+    return extension
+
+
+def extension_decide(*, extension: ExtensionRequest, by: User, approve: bool, comment: str = "") -> ExtensionRequest:
+    """Approval moves the deadline (the event keeps old and new dates) and so starts a new reminder cycle."""
+    hazard = extension.hazard
+    action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    permissions.check_transition(by, action, hazard)
+    if not approve:
+        comment = require_text(comment, "comment", _("请填写不予延期的理由。"))
+    now = timezone.now()
+    with transaction.atomic():
+        decided = ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
+            status=ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED,
+            decided_by=by,
+            decided_at=now,
+            decision_comment=(comment or "").strip(),
+        )
+        if decided != 1:
+            raise ConcurrentChange(_("该延期申请已被处理。"), status=hazard.status)
+        apply_transition(
+            hazard=hazard,
+            action=action,
+            by=by,
+            fields={"deadline": extension.requested_deadline} if approve else {},
+            tracked=("deadline",) if approve else (),
+            comment=(comment or "").strip(),
+            at=now,
+        )
+    extension.refresh_from_db()
+    return extension

@@ -1,0 +1,301 @@
+"""列单 → 交单 → 办单 → 清单: one service per state change (DESIGN.md, "The workflow")."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import RegionLevel
+from accounts.models import Region, ResponsibleUnit, User
+from hazards import permissions
+from hazards.choices import (
+    Action,
+    AttachmentPhase,
+    Level,
+    MajorStandard,
+    Source,
+    Status,
+    StopProduction,
+    VerificationMethod,
+)
+from hazards.errors import IllegalTransition, NotAllowed
+from hazards.models import Attachment, Hazard, HazardEvent, Sector
+from hazards.services._core import (
+    apply_transition,
+    event_value,
+    lift_active_listing,
+    require_future_date,
+    require_text,
+)
+from hazards.services.attachments import check_attachment_allowed, save_attachments, validate_upload
+from hazards.services.numbers import next_hazard_number
+
+_HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+
+
+@dataclass(frozen=True)
+class MajorDetails:
+    """What a 重大事故隐患 records beyond a general one: the standard matched and the 五到位 plan."""
+
+    major_standard: MajorStandard
+    major_standard_item: str
+    plan_measures: str = ""
+    plan_responsibility: str = ""
+    plan_funds: Decimal | None = None
+    plan_deadline: datetime.date | None = None
+    plan_contingency: str = ""
+    stop_production: StopProduction = StopProduction.NONE
+
+    def as_fields(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class HazardDetails:
+    """What 列单 records: where, what, how serious, how found."""
+
+    region: Region
+    sector: Sector
+    title: str
+    description: str
+    category: str
+    factor: str
+    source: str
+    level: str = Level.GENERAL
+    address: str = ""
+    found_at: datetime.datetime | None = None
+    major: MajorDetails | None = None
+
+
+def _validated_uploads(photos: Sequence[UploadedFile]) -> list[str]:
+    return [validate_upload(photo) for photo in photos]
+
+
+def _build_hazard(*, details: HazardDetails, by: User) -> Hazard:
+    region = details.region
+    if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
+        raise ValidationError({"region": _("所选区划不在您的辖区内。")}, code="out_of_scope")
+    if region.level not in _HAZARD_REGION_LEVELS:
+        raise ValidationError({"region": _("请选择到区县、乡镇或村一级。")}, code="level")
+    found_at = details.found_at or timezone.now()
+    if found_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"found_at": _("发现时间不能晚于现在。")}, code="future")
+    if details.level == Level.MAJOR and details.major is None:
+        raise ValidationError({"major_standard": _("重大事故隐患须写明判定标准及条款。")}, code="required")
+    if details.level != Level.MAJOR and details.major is not None:
+        raise ValidationError({"level": _("只有重大事故隐患才填写判定标准和治理方案。")}, code="not_major")
+    hazard = Hazard(
+        region=region,
+        county=region.county,
+        sector=details.sector,
+        title=(details.title or "").strip(),
+        description=(details.description or "").strip(),
+        category=details.category,
+        factor=details.factor,
+        source=details.source,
+        level=details.level,
+        address=(details.address or "").strip(),
+        found_at=found_at,
+        found_by=by,
+        **(details.major.as_fields() if details.major else {}),
+    )
+    if details.major is not None:
+        require_text(details.major.major_standard_item, "major_standard_item", _("请填写所符合的判定条款。"))
+    hazard.full_clean(exclude=["number", "county", "found_by"])
+    return hazard
+
+
+def _create(
+    *, hazard: Hazard, by: User, action: Action, photos: Sequence[UploadedFile], changes: dict | None = None
+) -> Hazard:
+    content_types = _validated_uploads(photos)
+    with transaction.atomic():
+        hazard.number = next_hazard_number(county=hazard.county, year=timezone.localtime(hazard.found_at).year)
+        hazard.created_at = hazard.updated_at = timezone.now()
+        hazard.save(force_insert=True)
+        HazardEvent.objects.create(
+            hazard=hazard,
+            action=action,
+            actor=by,
+            at=hazard.created_at,
+            from_status="",
+            to_status=hazard.status,
+            changes=changes or {},
+        )
+        save_attachments(hazard=hazard, by=by, phase=AttachmentPhase.FOUND, uploads=photos, content_types=content_types)
+    return hazard
+
+
+def _require_role(by: User, action: Action) -> None:
+    if not permissions.role_may(by.role, action):
+        raise NotAllowed()
+
+
+def hazard_list(*, details: HazardDetails, by: User, photos: Sequence[UploadedFile] = ()) -> Hazard:
+    """列单: record a hazard found by an officer, with its evidence photos."""
+    _require_role(by, Action.LIST)
+    hazard = _build_hazard(details=details, by=by)
+    hazard.status = Status.LISTED
+    return _create(hazard=hazard, by=by, action=Action.LIST, photos=photos)
+
+
+def hazard_self_report(
+    *,
+    details: HazardDetails,
+    by: User,
+    responsible_person: str,
+    deadline: datetime.date,
+    photos: Sequence[UploadedFile] = (),
+) -> Hazard:
+    """企业自查: a unit logs its own hazard; it is handed to that unit and acknowledged at once."""
+    _require_role(by, Action.SELF_REPORT)
+    if by.unit_id is None:
+        raise NotAllowed()
+    if details.source != Source.SELF_CHECK:
+        raise ValidationError({"source": _("单位自行登记的隐患来源应为“企业自查”。")}, code="source")
+    hazard = _build_hazard(details=details, by=by)
+    now = timezone.now()
+    hazard.status = Status.RECTIFYING
+    hazard.responsible_unit = by.unit
+    hazard.responsible_person = require_text(responsible_person, "responsible_person", _("请填写整改责任人。"))
+    hazard.deadline = require_future_date(deadline, "deadline")
+    hazard.assigned_at = hazard.acknowledged_at = now
+    changes = {
+        "responsible_unit": [None, event_value(by.unit)],
+        "deadline": [None, event_value(hazard.deadline)],
+    }
+    return _create(hazard=hazard, by=by, action=Action.SELF_REPORT, photos=photos, changes=changes)
+
+
+def hazard_assign(
+    *,
+    hazard: Hazard,
+    by: User,
+    unit: ResponsibleUnit,
+    responsible_person: str,
+    requirements: str,
+    deadline: datetime.date,
+    responsible_phone: str = "",
+) -> Hazard:
+    """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline."""
+    permissions.check_transition(by, Action.ASSIGN, hazard)
+    if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
+        raise ValidationError({"unit": _("所选责任单位不在您的辖区内或已停用。")}, code="out_of_scope")
+    return apply_transition(
+        hazard=hazard,
+        action=Action.ASSIGN,
+        by=by,
+        fields={
+            "responsible_unit": unit,
+            "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
+            "responsible_phone": (responsible_phone or "").strip(),
+            "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
+            "deadline": require_future_date(deadline, "deadline"),
+            "assigned_at": timezone.now(),
+        },
+        tracked=("responsible_unit", "deadline"),
+    )
+
+
+def hazard_acknowledge(*, hazard: Hazard, by: User) -> Hazard:
+    """签收: the unit confirms it has received the hazard and starts fixing it."""
+    return apply_transition(hazard=hazard, action=Action.ACKNOWLEDGE, by=by, fields={"acknowledged_at": timezone.now()})
+
+
+def hazard_submit(
+    *,
+    hazard: Hazard,
+    by: User,
+    measures: str,
+    completed_on: datetime.date | None,
+    cost: Decimal | None = None,
+    photos: Sequence[UploadedFile] = (),
+) -> Hazard:
+    """办单: report the hazard fixed, with measures, completion date, cost and after-photos.
+
+    From ``listed`` this is 即查即改 by the officer, allowed for general hazards only.
+    """
+    permissions.check_transition(by, Action.SUBMIT, hazard)
+    if hazard.status == Status.LISTED and hazard.level != Level.GENERAL:
+        raise IllegalTransition(_("重大事故隐患不能即查即改，须交办整改。"), status=hazard.status)
+    measures = require_text(measures, "measures", _("请填写整改措施。"))
+    if completed_on is None:
+        raise ValidationError({"completed_on": _("请填写整改完成日期。")}, code="required")
+    if completed_on > timezone.localdate():
+        raise ValidationError({"completed_on": _("整改完成日期不能晚于今天。")}, code="future")
+    if cost is not None and cost < 0:
+        raise ValidationError({"cost": _("整改资金不能为负数。")}, code="negative")
+    if photos:
+        check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
+    content_types = _validated_uploads(photos)
+    has_photos = Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists()
+    if not photos and not has_photos:
+        raise ValidationError({"photos": _("请上传整改后的照片。")}, code="required")
+    with transaction.atomic():
+        save_attachments(
+            hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types
+        )
+        return apply_transition(
+            hazard=hazard,
+            action=Action.SUBMIT,
+            by=by,
+            fields={"measures": measures, "completed_on": completed_on, "cost": cost, "submitted_at": timezone.now()},
+        )
+
+
+def hazard_verify(
+    *,
+    hazard: Hazard,
+    by: User,
+    method: VerificationMethod,
+    opinion: str,
+    photos: Sequence[UploadedFile] = (),
+) -> Hazard:
+    """销号 (清单): a supervisor verifies the rectification and strikes the hazard off; any 挂牌督办
+    is lifted in the same transaction."""
+    permissions.check_transition(by, Action.VERIFY, hazard)
+    if method not in VerificationMethod.values:
+        raise ValidationError({"method": _("请选择验收方式。")}, code="required")
+    opinion = require_text(opinion, "opinion", _("请填写验收意见。"))
+    content_types = _validated_uploads(photos)
+    now = timezone.now()
+    with transaction.atomic():
+        save_attachments(
+            hazard=hazard, by=by, phase=AttachmentPhase.VERIFICATION, uploads=photos, content_types=content_types
+        )
+        hazard = apply_transition(
+            hazard=hazard,
+            action=Action.VERIFY,
+            by=by,
+            fields={"verification_method": method, "verification_opinion": opinion, "closed_at": now, "closed_by": by},
+            comment=opinion,
+            at=now,
+        )
+        lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已销号，自动摘牌。"))
+    return hazard
+
+
+def hazard_reject(*, hazard: Hazard, by: User, reason: str) -> Hazard:
+    """退回: the rectification is not accepted; the unit works on it again. Every round stays in history."""
+    reason = require_text(reason, "reason", _("请填写退回理由。"))
+    return apply_transition(hazard=hazard, action=Action.REJECT, by=by, fields={"submitted_at": None}, comment=reason)
+
+
+def hazard_void(*, hazard: Hazard, by: User, reason: str) -> Hazard:
+    """作废: a hazard logged by mistake is kept for the record and counted nowhere."""
+    reason = require_text(reason, "reason", _("请填写作废原因。"))
+    now = timezone.now()
+    with transaction.atomic():
+        hazard = apply_transition(
+            hazard=hazard, action=Action.VOID, by=by, fields={"void_reason": reason}, comment=reason, at=now
+        )
+        lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已作废，自动摘牌。"))
+    return hazard

@@ -1,0 +1,162 @@
+"""Personas of the demo city, hazards made through the services, and evidence files."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from accounts.choices import RegionLevel, Role
+from accounts.models import Region, ResponsibleUnit, User
+from hazards import services
+from hazards.choices import Category, Factor, Level, MajorStandard, Source, VerificationMethod
+from hazards.models import Hazard, Sector
+from hazards.workdays import add_working_days
+from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFactory
+
+
+def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def future_deadline(working_days: int = 10) -> datetime.date:
+    return add_working_days(timezone.localdate(), working_days)
+
+
+@dataclass
+class World:
+    """A small 新乡市: two counties with their officers, supervisors and one unit each."""
+
+    city: Region
+    hongqi: Region
+    weibin: Region
+    hq_township: Region
+    hq_village: Region
+    sector: Sector
+    hq_unit: ResponsibleUnit
+    wb_unit: ResponsibleUnit
+    hq_officer: User
+    hq_supervisor: User
+    wb_officer: User
+    wb_supervisor: User
+    unit_demo: User
+    wb_contact: User
+    city_office: User
+    api_client: User
+    admin: User
+
+    def details(self, **overrides) -> services.HazardDetails:
+        values = {
+            "region": self.hq_village,
+            "sector": self.sector,
+            "title": "配电箱未接地",
+            "description": "生产车间东侧配电箱外壳未可靠接地，存在触电风险。",
+            "category": Category.SITE_MANAGEMENT,
+            "factor": Factor.OBJECT,
+            "source": Source.ROUTINE,
+            "address": "红旗区某工业园 3 号车间",
+        }
+        values.update(overrides)
+        return services.HazardDetails(**values)
+
+    def major_details(self, **overrides) -> services.HazardDetails:
+        major = services.MajorDetails(
+            major_standard=MajorStandard.INDUSTRY_TRADE,
+            major_standard_item="第四条第（一）项",
+            plan_measures="更换防爆电气",
+            plan_responsibility="企业主要负责人",
+            plan_funds=12,
+            plan_deadline=future_deadline(20),
+            plan_contingency="编制专项应急预案",
+        )
+        return self.details(level=Level.MAJOR, major=major, title="粉尘涉爆场所未设置泄爆装置", **overrides)
+
+    # Hazards at each stage, made the way users make them.
+    def listed(self, **overrides) -> Hazard:
+        return services.hazard_list(details=self.details(**overrides), by=self.hq_officer)
+
+    def listed_major(self, **overrides) -> Hazard:
+        return services.hazard_list(details=self.major_details(**overrides), by=self.hq_officer)
+
+    def assigned(self, hazard: Hazard | None = None) -> Hazard:
+        return services.hazard_assign(
+            hazard=hazard or self.listed(),
+            by=self.hq_officer,
+            unit=self.hq_unit,
+            responsible_person="李四",
+            requirements="立即整改，规范接地。",
+            deadline=future_deadline(),
+        )
+
+    def rectifying(self, hazard: Hazard | None = None) -> Hazard:
+        return services.hazard_acknowledge(hazard=self.assigned(hazard), by=self.unit_demo)
+
+    def submitted(self, hazard: Hazard | None = None) -> Hazard:
+        return services.hazard_submit(
+            hazard=self.rectifying(hazard),
+            by=self.unit_demo,
+            measures="已重新敷设接地线并检测合格。",
+            completed_on=timezone.localdate(),
+            photos=[png_upload()],
+        )
+
+    def closed(self, hazard: Hazard | None = None) -> Hazard:
+        return services.hazard_verify(
+            hazard=self.submitted(hazard),
+            by=self.hq_supervisor,
+            method=VerificationMethod.ON_SITE,
+            opinion="现场核查，整改到位，同意销号。",
+        )
+
+
+def build_world() -> World:
+    henan = RegionFactory(code="410000", name="河南省", level=RegionLevel.PROVINCE)
+    city = RegionFactory(code="410700", name="新乡市", level=RegionLevel.CITY, parent=henan)
+    hongqi = RegionFactory(code="410702", name="红旗区", level=RegionLevel.COUNTY, parent=city)
+    weibin = RegionFactory(code="410703", name="卫滨区", level=RegionLevel.COUNTY, parent=city)
+    hq_township = RegionFactory(code="410702001000", name="西街街道", level=RegionLevel.TOWNSHIP, parent=hongqi)
+    hq_village = RegionFactory(code="410702001001", name="西街社区", level=RegionLevel.VILLAGE, parent=hq_township)
+    sector = SectorFactory(code="dust", name="粉尘涉爆")
+    hq_unit = UnitFactory(region=hq_village, credit_code="91410702MA44X7YK5A", name="新乡市红旗机械有限公司")
+    wb_unit = UnitFactory(region=weibin, name="新乡市卫滨纺织有限公司")
+
+    def user(username: str, role: Role, **kw) -> User:
+        return UserFactory(username=username, role=role, **kw)
+
+    return World(
+        city=city,
+        hongqi=hongqi,
+        weibin=weibin,
+        hq_township=hq_township,
+        hq_village=hq_village,
+        sector=sector,
+        hq_unit=hq_unit,
+        wb_unit=wb_unit,
+        hq_officer=user("hq_officer", Role.COUNTY_OFFICER, region=hongqi),
+        hq_supervisor=user("hq_supervisor", Role.SUPERVISOR, region=hongqi),
+        wb_officer=user("wb_officer", Role.COUNTY_OFFICER, region=weibin),
+        wb_supervisor=user("wb_supervisor", Role.SUPERVISOR, region=weibin),
+        unit_demo=user("unit_demo", Role.UNIT_CONTACT, unit=hq_unit),
+        wb_contact=user("wb_contact", Role.UNIT_CONTACT, unit=wb_unit),
+        city_office=user("city", Role.MUNICIPAL_OFFICE, region=city),
+        api_client=user("api_client", Role.API_CLIENT, region=city),
+        admin=user("admin", Role.ADMINISTRATOR, is_staff=True, is_superuser=True),
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
