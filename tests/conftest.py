@@ -20,6 +20,13 @@ from hazards.workdays import add_working_days
 from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFactory
 
 
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    # Hashing demo passwords with PBKDF2 would dominate the suite's time; tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(buffer, format="PNG")

@@ -80,18 +80,23 @@ def apply_transition(
     return hazard
 
 
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ValidationError for one field that keeps its code, so the API can report both."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def require_text(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError({field: message}, code="required")
+        raise field_error(field, message, "required")
     return value
 
 
 def require_future_date(value: datetime.date | None, field: str) -> datetime.date:
     if value is None:
-        raise ValidationError({field: _("请填写日期。")}, code="required")
+        raise field_error(field, _("请填写日期。"), "required")
     if value < timezone.localdate():
-        raise ValidationError({field: _("期限不能早于今天。")}, code="past")
+        raise field_error(field, _("期限不能早于今天。"), "past")
     return value
 
 

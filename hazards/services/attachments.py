@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -16,6 +17,7 @@ from hazards import permissions
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
 from hazards.models import Attachment, Hazard
+from hazards.services._core import field_error
 
 _SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
     ("image/jpeg", b"\xff\xd8\xff", 0),
@@ -38,30 +40,24 @@ def validate_upload(upload: UploadedFile, field: str = "photos") -> str:
     """The file's real content type, or a ValidationError in Chinese naming the file."""
     name = upload.name or ""
     if upload.size is None or upload.size == 0:
-        raise ValidationError({field: _("文件“%(name)s”是空文件。") % {"name": name}}, code="empty")
+        raise field_error(field, _("文件“%(name)s”是空文件。") % {"name": name}, "empty")
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError(
-            {field: _("文件“%(name)s”超过 %(limit)d MB 的上限。") % {"name": name, "limit": limit_mb}},
-            code="too_large",
+        limit = filesizeformat(settings.ATTACHMENT_MAX_BYTES)
+        raise field_error(
+            field, _("文件“%(name)s”超过 %(limit)s 的上限。") % {"name": name, "limit": limit}, "too_large"
         )
     upload.seek(0)
     head = upload.read(16)
     content_type = sniff_content_type(head)
     if content_type is None:
-        raise ValidationError(
-            {field: _("文件“%(name)s”不是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}},
-            code="bad_type",
-        )
+        raise field_error(field, _("文件“%(name)s”不是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}, "bad_type")
     if content_type.startswith("image/"):
         upload.seek(0)
         try:
             with Image.open(upload) as image:
                 image.verify()
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise ValidationError(
-                {field: _("图片“%(name)s”已损坏或无法识别。") % {"name": name}}, code="corrupt"
-            ) from exc
+            raise field_error(field, _("图片“%(name)s”已损坏或无法识别。") % {"name": name}, "corrupt") from exc
     upload.seek(0)
     return content_type
 

@@ -14,7 +14,7 @@ from hazards import permissions
 from hazards.choices import Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
-from hazards.services._core import apply_transition, event_value, require_text
+from hazards.services._core import apply_transition, event_value, field_error, require_text
 
 
 def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.date, reason: str) -> ExtensionRequest:
@@ -23,9 +23,10 @@ def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.
     if hazard.deadline is None or hazard.deadline < timezone.localdate():
         raise ValidationError(_("整改期限已过，不能再申请延期。"), code="too_late")
     if requested_deadline is None or requested_deadline <= hazard.deadline:
-        raise ValidationError(
-            {"requested_deadline": _("申请的期限应晚于原整改期限 %(deadline)s。") % {"deadline": hazard.deadline}},
-            code="not_later",
+        raise field_error(
+            "requested_deadline",
+            _("申请的期限应晚于原整改期限 %(deadline)s。") % {"deadline": hazard.deadline},
+            "not_later",
         )
     if hazard.extension_requests.filter(status=ExtensionStatus.PENDING).exists():
         raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists")

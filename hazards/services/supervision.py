@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from hazards import permissions
 from hazards.choices import Action, AuthorityLevel, Level
 from hazards.errors import IllegalTransition
 from hazards.models import Hazard, SupervisionListing
-from hazards.services._core import apply_transition, require_future_date, require_text
+from hazards.services._core import apply_transition, field_error, require_future_date, require_text
 
 
 def supervision_list(
@@ -33,7 +32,7 @@ def supervision_list(
     if SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
         raise IllegalTransition(_("该隐患已在挂牌督办中。"), status=hazard.status)
     if authority_level not in AuthorityLevel.values:
-        raise ValidationError({"authority_level": _("请选择督办级别。")}, code="required")
+        raise field_error("authority_level", _("请选择督办级别。"), "required")
     listing = SupervisionListing(
         hazard=hazard,
         authority_level=authority_level,

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +30,7 @@ from hazards.models import Attachment, Hazard, HazardEvent, Sector
 from hazards.services._core import (
     apply_transition,
     event_value,
+    field_error,
     lift_active_listing,
     require_future_date,
     require_text,
@@ -82,16 +82,16 @@ def _validated_uploads(photos: Sequence[UploadedFile]) -> list[str]:
 def _build_hazard(*, details: HazardDetails, by: User) -> Hazard:
     region = details.region
     if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
-        raise ValidationError({"region": _("所选区划不在您的辖区内。")}, code="out_of_scope")
+        raise field_error("region", _("所选区划不在您的辖区内。"), "out_of_scope")
     if region.level not in _HAZARD_REGION_LEVELS:
-        raise ValidationError({"region": _("请选择到区县、乡镇或村一级。")}, code="level")
+        raise field_error("region", _("请选择到区县、乡镇或村一级。"), "level")
     found_at = details.found_at or timezone.now()
     if found_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"found_at": _("发现时间不能晚于现在。")}, code="future")
+        raise field_error("found_at", _("发现时间不能晚于现在。"), "future")
     if details.level == Level.MAJOR and details.major is None:
-        raise ValidationError({"major_standard": _("重大事故隐患须写明判定标准及条款。")}, code="required")
+        raise field_error("major_standard", _("重大事故隐患须写明判定标准及条款。"), "required")
     if details.level != Level.MAJOR and details.major is not None:
-        raise ValidationError({"level": _("只有重大事故隐患才填写判定标准和治理方案。")}, code="not_major")
+        raise field_error("level", _("只有重大事故隐患才填写判定标准和治理方案。"), "not_major")
     hazard = Hazard(
         region=region,
         county=region.county,
@@ -160,7 +160,7 @@ def hazard_self_report(
     if by.unit_id is None:
         raise NotAllowed()
     if details.source != Source.SELF_CHECK:
-        raise ValidationError({"source": _("单位自行登记的隐患来源应为“企业自查”。")}, code="source")
+        raise field_error("source", _("单位自行登记的隐患来源应为“企业自查”。"), "source")
     hazard = _build_hazard(details=details, by=by)
     now = timezone.now()
     hazard.status = Status.RECTIFYING
@@ -188,7 +188,7 @@ def hazard_assign(
     """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline."""
     permissions.check_transition(by, Action.ASSIGN, hazard)
     if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
-        raise ValidationError({"unit": _("所选责任单位不在您的辖区内或已停用。")}, code="out_of_scope")
+        raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return apply_transition(
         hazard=hazard,
         action=Action.ASSIGN,
@@ -228,17 +228,17 @@ def hazard_submit(
         raise IllegalTransition(_("重大事故隐患不能即查即改，须交办整改。"), status=hazard.status)
     measures = require_text(measures, "measures", _("请填写整改措施。"))
     if completed_on is None:
-        raise ValidationError({"completed_on": _("请填写整改完成日期。")}, code="required")
+        raise field_error("completed_on", _("请填写整改完成日期。"), "required")
     if completed_on > timezone.localdate():
-        raise ValidationError({"completed_on": _("整改完成日期不能晚于今天。")}, code="future")
+        raise field_error("completed_on", _("整改完成日期不能晚于今天。"), "future")
     if cost is not None and cost < 0:
-        raise ValidationError({"cost": _("整改资金不能为负数。")}, code="negative")
+        raise field_error("cost", _("整改资金不能为负数。"), "negative")
     if photos:
         check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
     content_types = _validated_uploads(photos)
     has_photos = Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists()
     if not photos and not has_photos:
-        raise ValidationError({"photos": _("请上传整改后的照片。")}, code="required")
+        raise field_error("photos", _("请上传整改后的照片。"), "required")
     with transaction.atomic():
         save_attachments(
             hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types
@@ -263,7 +263,7 @@ def hazard_verify(
     is lifted in the same transaction."""
     permissions.check_transition(by, Action.VERIFY, hazard)
     if method not in VerificationMethod.values:
-        raise ValidationError({"method": _("请选择验收方式。")}, code="required")
+        raise field_error("method", _("请选择验收方式。"), "required")
     opinion = require_text(opinion, "opinion", _("请填写验收意见。"))
     content_types = _validated_uploads(photos)
     now = timezone.now()
