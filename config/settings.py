@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "hazards",
 ]
@@ -159,8 +164,70 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Celery. With REDIS_URL unset, a filesystem broker under var/ needs no server (make run).
+# The cache holds API throttling counters and idempotency locks: Redis when there is one, so all
+# web processes share it; otherwise a local-memory cache is enough for a single `make run`.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# REST API v1. Rates are per token (per user); documented in the OpenAPI description.
+API_RATE_USER = os.environ.get("API_RATE_USER", "1200/min")
+API_RATE_ANON = os.environ.get("API_RATE_ANON", "60/min")
+API_RATE_TOKEN = os.environ.get("API_RATE_TOKEN", "10/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"user": API_RATE_USER, "anon": API_RATE_ANON, "token": API_RATE_TOKEN},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "隐患清单 API v1",
+    "DESCRIPTION": (
+        "隐患排查治理台账的 REST 接口：隐患的列单、交单、办单、清单（销号）全流程，以及区划、行业、责任单位等基础数据。"
+        "\n\n认证：`POST /api/v1/auth/token/` 取得令牌，之后在请求头中携带 `Authorization: Token <令牌>`。"
+        f"\n\n限流：每个令牌 {API_RATE_USER}，匿名 {API_RATE_ANON}，取令牌接口 {API_RATE_TOKEN}；"
+        "超限返回 429 并带 `Retry-After` 头。"
+        '\n\n错误统一为 `{"code": "...", "message": "中文说明", "fields": {...}}`。'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "HazardStatusEnum": "hazards.choices.Status",
+        "HazardLevelEnum": "hazards.choices.Level",
+        "ExtensionStatusEnum": "hazards.choices.ExtensionStatus",
+        "VerificationMethodEnum": "hazards.choices.VerificationMethod",
+        "AuthorityLevelEnum": "hazards.choices.AuthorityLevel",
+        "RegionLevelEnum": "accounts.choices.RegionLevel",
+        "RoleEnum": "accounts.choices.Role",
+    },
+}
+
+# Celery. With REDIS_URL unset, a filesystem broker under var/ needs no server (make run).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"

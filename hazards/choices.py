@@ -128,6 +128,7 @@ class Action(models.TextChoices):
     REQUEST_EXTENSION = "request_extension", _("申请延期")
     APPROVE_EXTENSION = "approve_extension", _("批准延期")
     DENY_EXTENSION = "deny_extension", _("驳回延期")
+    UPDATE = "update", _("修改信息")
     LIST_SUPERVISION = "list_supervision", _("挂牌督办")
     LIFT_SUPERVISION = "lift_supervision", _("摘牌")
 
@@ -164,6 +165,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(_t(Action.APPROVE_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
     *(_t(Action.DENY_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
     *(_t(Action.LIST_SUPERVISION, s, None, _SUPERVISOR) for s in OPEN_STATUSES),
+    *(_t(Action.UPDATE, s, None, _OFFICER, _SUPERVISOR) for s in OPEN_STATUSES),
 )
 
 

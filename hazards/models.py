@@ -29,7 +29,7 @@ from hazards.choices import (
     VerificationMethod,
     stage_of,
 )
-from hazards.querysets import AppendOnlyQuerySet, HazardQuerySet
+from hazards.querysets import AppendOnlyQuerySet, HazardChildQuerySet, HazardQuerySet
 
 
 class Sector(models.Model):
@@ -292,6 +292,8 @@ class ExtensionRequest(models.Model):
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_comment = models.TextField(_("审批意见"), blank=True)
 
+    objects = HazardChildQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("延期申请")
         verbose_name_plural = _("延期申请")
@@ -348,3 +350,22 @@ class SupervisionListing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a ``POST /api/v1/hazards/`` with an ``Idempotency-Key``, replayed on retries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("幂等请求记录")
+        verbose_name_plural = _("幂等请求记录")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key

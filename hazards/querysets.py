@@ -53,6 +53,17 @@ class HazardQuerySet(models.QuerySet):
         return self.filter(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)))
 
 
+class HazardChildQuerySet(models.QuerySet):
+    """Rows that belong to one hazard (extension requests, listings): visible with their hazard."""
+
+    def visible_to(self, user: User) -> HazardChildQuerySet:
+        from hazards.models import Hazard
+
+        if sees_everything(user):
+            return self
+        return self.filter(hazard__in=Hazard.objects.visible_to(user).values("pk"))
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     """For audit rows: bulk updates and deletes are refused; history is never rewritten."""
 

@@ -25,6 +25,11 @@ def pytest_configure(config) -> None:
 
     # Hashing demo passwords with PBKDF2 would dominate the suite's time; tests need no strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages render without a collectstatic manifest; tests/test_processes.py covers the real one.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFile:

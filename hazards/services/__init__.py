@@ -1,6 +1,7 @@
 """The only code that changes hazards: one keyword-only service per state change (STYLE.md §2)."""
 
 from hazards.services.attachments import attachment_add
+from hazards.services.editing import editable_fields, hazard_update
 from hazards.services.extensions import extension_decide, extension_request
 from hazards.services.supervision import supervision_list
 from hazards.services.workflow import (
@@ -20,6 +21,7 @@ __all__ = [
     "HazardDetails",
     "MajorDetails",
     "attachment_add",
+    "editable_fields",
     "extension_decide",
     "extension_request",
     "hazard_acknowledge",
@@ -28,6 +30,7 @@ __all__ = [
     "hazard_reject",
     "hazard_self_report",
     "hazard_submit",
+    "hazard_update",
     "hazard_verify",
     "hazard_void",
     "supervision_list",

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from config.api import StrictSerializer
+from hazards.models import Sector
+
+
+class TokenRequestSerializer(StrictSerializer):
+    username = serializers.CharField(label=_("用户名"))
+    password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
+
+    def validate(self, attrs: dict) -> dict:
+        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError(_("用户名或密码不正确。"), code="invalid_credentials")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "level_display", "parent"]
+        read_only_fields = fields
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupervisingDepartment
+        fields = ["code", "name"]
+        read_only_fields = fields
+
+
+class SectorSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    department = DepartmentSerializer(read_only=True)
+
+    class Meta:
+        model = Sector
+        fields = ["code", "name", "parent", "department"]
+        read_only_fields = fields
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = ResponsibleUnit
+        fields = ["id", "name", "kind", "kind_display", "credit_code", "region", "address", "contact_name", "is_active"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    region = RegionSerializer(read_only=True, allow_null=True)
+    unit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "role", "role_display", "region", "unit"]
+        read_only_fields = fields
+
+    def get_unit(self, user: User) -> dict | None:
+        return {"id": user.unit_id, "name": user.unit.name} if user.unit_id else None

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import views
+
+router = SimpleRouter()
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("sectors", views.SectorViewSet, basename="sector")
+router.register("departments", views.DepartmentViewSet, basename="department")
+router.register("units", views.UnitViewSet, basename="unit")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/", views.MeView.as_view(), name="me"),
+    *router.urls,
+]

@@ -1,0 +1,354 @@
+"""Hazard representations and the inputs of each action. Business rules live in the services."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Region, ResponsibleUnit
+from config.api import StrictSerializer
+from hazards.choices import (
+    AttachmentPhase,
+    AuthorityLevel,
+    Category,
+    Factor,
+    Level,
+    MajorStandard,
+    Source,
+    Status,
+    StopProduction,
+    VerificationMethod,
+)
+from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, Sector, SupervisionListing
+from hazards.workdays import add_working_days
+
+
+class RegionRefSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class SectorRefSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    credit_code = serializers.CharField(read_only=True)
+
+
+class HazardRegionSerializer(serializers.Serializer):
+    """Where the hazard is, with the county it belongs to (the shape of ``HazardSerializer.region``)."""
+
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    level = serializers.CharField(read_only=True)
+    county = RegionRefSerializer(read_only=True)
+
+
+class MajorSerializer(StrictSerializer):
+    """重大事故隐患: the standard and item matched, and the 五到位 remediation plan."""
+
+    major_standard = serializers.ChoiceField(choices=MajorStandard.choices, label=_("判定标准"))
+    major_standard_item = serializers.CharField(max_length=256, label=_("判定条款"))
+    plan_measures = serializers.CharField(required=False, allow_blank=True, default="", label=_("治理措施"))
+    plan_responsibility = serializers.CharField(required=False, allow_blank=True, default="", label=_("治理责任"))
+    plan_funds = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None, label=_("治理资金（万元）")
+    )
+    plan_deadline = serializers.DateField(required=False, allow_null=True, default=None, label=_("治理时限"))
+    plan_contingency = serializers.CharField(required=False, allow_blank=True, default="", label=_("应急预案"))
+    stop_production = serializers.ChoiceField(
+        choices=StopProduction.choices, required=False, default=StopProduction.NONE, label=_("停产停业范围")
+    )
+
+
+class HazardSerializer(serializers.ModelSerializer):
+    """The hazard as clients read it."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    stage = serializers.SerializerMethodField()
+    stage_display = serializers.SerializerMethodField()
+    region = serializers.SerializerMethodField()
+    sector = SectorRefSerializer(read_only=True)
+    responsible_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    days_overdue = serializers.SerializerMethodField()
+    is_supervised = serializers.SerializerMethodField()
+    verification_method = serializers.ChoiceField(
+        choices=VerificationMethod.choices, allow_blank=True, read_only=True, label=_("验收方式")
+    )
+    major = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Hazard
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_display",
+            "stage",
+            "stage_display",
+            "level",
+            "title",
+            "description",
+            "region",
+            "address",
+            "sector",
+            "category",
+            "factor",
+            "source",
+            "found_at",
+            "responsible_unit",
+            "responsible_person",
+            "responsible_phone",
+            "requirements",
+            "deadline",
+            "is_overdue",
+            "days_overdue",
+            "is_supervised",
+            "assigned_at",
+            "acknowledged_at",
+            "measures",
+            "completed_on",
+            "cost",
+            "submitted_at",
+            "verification_method",
+            "verification_opinion",
+            "closed_at",
+            "void_reason",
+            "major",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_stage(self, hazard: Hazard) -> str | None:
+        return hazard.stage.value if hazard.stage else None
+
+    def get_stage_display(self, hazard: Hazard) -> str | None:
+        return str(hazard.stage.label) if hazard.stage else None
+
+    @extend_schema_field(HazardRegionSerializer)
+    def get_region(self, hazard: Hazard) -> dict:
+        region, county = hazard.region, hazard.county
+        return {
+            "code": region.code,
+            "name": region.name,
+            "level": region.level,
+            "county": {"code": county.code, "name": county.name},
+        }
+
+    def get_days_overdue(self, hazard: Hazard) -> int:
+        return hazard.days_overdue(self.context.get("today"))
+
+    def get_is_supervised(self, hazard: Hazard) -> bool:
+        annotated = getattr(hazard, "is_supervised", None)
+        if annotated is not None:
+            return bool(annotated)
+        return hazard.supervision_listings.filter(lifted_at__isnull=True).exists()
+
+    @extend_schema_field(MajorSerializer(allow_null=True))
+    def get_major(self, hazard: Hazard) -> dict | None:
+        if hazard.level != Level.MAJOR:
+            return None
+        return {
+            "major_standard": hazard.major_standard,
+            "major_standard_item": hazard.major_standard_item,
+            "plan_measures": hazard.plan_measures,
+            "plan_responsibility": hazard.plan_responsibility,
+            "plan_funds": hazard.plan_funds,
+            "plan_deadline": hazard.plan_deadline,
+            "plan_contingency": hazard.plan_contingency,
+            "stop_production": hazard.stop_production,
+        }
+
+
+class HazardCreateSerializer(StrictSerializer):
+    """列单 (or, for a unit contact, 企业自查 with the person and deadline)."""
+
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), label=_("区划代码"))
+    sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), label=_("行业领域代码"))
+    title = serializers.CharField(max_length=200, label=_("隐患名称"))
+    description = serializers.CharField(label=_("隐患描述"))
+    category = serializers.ChoiceField(choices=Category.choices, label=_("隐患类别"))
+    factor = serializers.ChoiceField(choices=Factor.choices, label=_("隐患因素"))
+    source = serializers.ChoiceField(choices=Source.choices, label=_("隐患来源"))
+    level = serializers.ChoiceField(choices=Level.choices, default=Level.GENERAL, label=_("隐患等级"))
+    address = serializers.CharField(max_length=256, required=False, allow_blank=True, default="", label=_("具体位置"))
+    found_at = serializers.DateTimeField(required=False, allow_null=True, default=None, label=_("发现时间"))
+    major = MajorSerializer(required=False, allow_null=True, default=None, label=_("重大隐患信息"))
+    responsible_person = serializers.CharField(
+        max_length=64, required=False, default="", label=_("整改责任人（企业自查时必填）")
+    )
+    deadline = serializers.DateField(
+        required=False, allow_null=True, default=None, label=_("整改期限（企业自查时必填）")
+    )
+
+
+class HazardUpdateSerializer(StrictSerializer):
+    """Fields that may still change: 列单 fields while listed, the 治理方案 while open."""
+
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
+    sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False)
+    address = serializers.CharField(max_length=256, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    factor = serializers.ChoiceField(choices=Factor.choices, required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)
+    major_standard = serializers.ChoiceField(choices=MajorStandard.choices, required=False, allow_blank=True)
+    major_standard_item = serializers.CharField(max_length=256, required=False, allow_blank=True)
+    plan_measures = serializers.CharField(required=False, allow_blank=True)
+    plan_responsibility = serializers.CharField(required=False, allow_blank=True)
+    plan_funds = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    plan_deadline = serializers.DateField(required=False, allow_null=True)
+    plan_contingency = serializers.CharField(required=False, allow_blank=True)
+    stop_production = serializers.ChoiceField(choices=StopProduction.choices, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError(_("请至少提供一个要修改的字段。"))
+        return attrs
+
+
+class AssignSerializer(StrictSerializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=ResponsibleUnit.objects.all(), label=_("责任单位 ID"))
+    responsible_person = serializers.CharField(max_length=64, label=_("整改责任人"))
+    responsible_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    requirements = serializers.CharField(label=_("整改要求"))
+    deadline = serializers.DateField(required=False, allow_null=True, default=None, label=_("整改期限"))
+    working_days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=365, label=_("或：整改期限（工作日数）")
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        deadline, working_days = attrs.pop("deadline"), attrs.pop("working_days")
+        if (deadline is None) == (working_days is None):
+            raise serializers.ValidationError({"deadline": [_("请填写整改期限或工作日数（二选一）。")]})
+        attrs["deadline"] = deadline or add_working_days(timezone.localdate(), working_days)
+        return attrs
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+class SubmitSerializer(StrictSerializer):
+    measures = serializers.CharField(label=_("整改措施"))
+    completed_on = serializers.DateField(label=_("整改完成日期"))
+    cost = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, default=None, label=_("整改资金（元）")
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, label=_("整改后照片（multipart）")
+    )
+
+
+class VerifySerializer(StrictSerializer):
+    method = serializers.ChoiceField(choices=VerificationMethod.choices, label=_("验收方式"))
+    opinion = serializers.CharField(label=_("验收意见"))
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list, label=_("验收照片"))
+
+
+class ReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(label=_("理由"))
+
+
+class ExtensionRequestInputSerializer(StrictSerializer):
+    requested_deadline = serializers.DateField(label=_("申请延至"))
+    reason = serializers.CharField(label=_("延期理由"))
+
+
+class ExtensionDecisionSerializer(StrictSerializer):
+    approve = serializers.BooleanField(label=_("是否批准"))
+    comment = serializers.CharField(required=False, allow_blank=True, default="", label=_("审批意见"))
+
+
+class SupervisionInputSerializer(StrictSerializer):
+    authority_level = serializers.ChoiceField(choices=AuthorityLevel.choices, label=_("督办级别"))
+    authority = serializers.CharField(max_length=128, label=_("督办单位"))
+    notice_number = serializers.CharField(max_length=64, label=_("督办通知书文号"))
+    requirements = serializers.CharField(label=_("督办要求"))
+    deadline = serializers.DateField(label=_("督办期限"))
+
+
+class AttachmentInputSerializer(StrictSerializer):
+    phase = serializers.ChoiceField(choices=AttachmentPhase.choices, label=_("阶段"))
+    file = serializers.FileField(label=_("文件（JPEG、PNG、WebP 或 PDF，最大 10 MB）"))
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "phase", "content_type", "size", "original_name", "file", "uploaded_at"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+    actor = serializers.SerializerMethodField()
+    # Blank for the first event (nothing before 列单) and for events that keep the status.
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = HazardEvent
+        fields = ["id", "action", "action_display", "actor", "at", "from_status", "to_status", "changes", "comment"]
+        read_only_fields = fields
+
+    def get_actor(self, event: HazardEvent) -> str | None:
+        return str(event.actor) if event.actor_id else None
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    hazard = serializers.CharField(source="hazard.number", read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = [
+            "id",
+            "hazard",
+            "status",
+            "current_deadline",
+            "requested_deadline",
+            "reason",
+            "requested_at",
+            "decided_at",
+            "decision_comment",
+        ]
+        read_only_fields = fields
+
+
+class SupervisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupervisionListing
+        fields = [
+            "id",
+            "authority_level",
+            "authority",
+            "notice_number",
+            "requirements",
+            "deadline",
+            "listed_at",
+            "lifted_at",
+        ]
+        read_only_fields = fields
+
+
+class ConflictSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()

@@ -1,0 +1,70 @@
+"""The one FilterSet for hazard lists, shared by the API and the browser app."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region
+from hazards.choices import OPEN_STATUSES, STAGE_STATUSES, Level, Stage, Status
+from hazards.models import Hazard
+
+
+class HazardFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label=_("阶段"))
+    level = django_filters.ChoiceFilter(choices=Level.choices, label=_("隐患等级"))
+    region = django_filters.CharFilter(method="filter_region", label=_("区划代码（含下级）"))
+    sector = django_filters.CharFilter(field_name="sector__code", label=_("行业领域代码"))
+    unit = django_filters.NumberFilter(field_name="responsible_unit_id", label=_("责任单位 ID"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
+    supervised = django_filters.BooleanFilter(method="filter_supervised", label=_("是否挂牌督办"))
+    deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("整改期限不晚于"))
+    deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte", label=_("整改期限不早于"))
+    found_after = django_filters.IsoDateTimeFilter(field_name="found_at", lookup_expr="gte", label=_("发现时间不早于"))
+    found_before = django_filters.IsoDateTimeFilter(field_name="found_at", lookup_expr="lte", label=_("发现时间不晚于"))
+    updated_after = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gt", label=_("更新时间晚于（增量同步）")
+    )
+    q = django_filters.CharFilter(method="filter_q", label=_("关键词（编号、名称、描述、位置）"))
+
+    class Meta:
+        model = Hazard
+        fields: list[str] = []
+
+    def filter_stage(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(status__in=STAGE_STATUSES[Stage(value)])
+
+    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        region = Region.objects.filter(code=value).only("id", "level", "path").first()
+        if region is None:
+            return queryset.none()
+        if region.level == "county":
+            return queryset.filter(county_id=region.pk)
+        return queryset.filter(region__path__startswith=region.path)
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        overdue = Q(status__in=OPEN_STATUSES, deadline__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_supervised(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.supervised(value)
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.upper().startswith("YH-"):
+            return queryset.filter(number__istartswith=value)
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(address__icontains=value)
+        )

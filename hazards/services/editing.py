@@ -1,0 +1,70 @@
+"""Corrections to a hazard's record while it is open; status-changing fields have their own services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from accounts.models import Region, User
+from hazards import permissions
+from hazards.choices import Action, Level, Status
+from hazards.models import Hazard
+from hazards.services._core import apply_transition, event_value, field_error
+
+# What 列单 recorded may be corrected until the hazard is handed over.
+LISTING_FIELDS = frozenset(
+    {"title", "description", "address", "region", "sector", "category", "factor", "source", "level"}
+    | {"major_standard", "major_standard_item"}
+)
+# The 治理方案 of a major hazard is kept up to date while it is being remediated.
+PLAN_FIELDS = frozenset(
+    {"plan_measures", "plan_responsibility", "plan_funds", "plan_deadline", "plan_contingency", "stop_production"}
+)
+MAJOR_FIELDS = frozenset({"major_standard", "major_standard_item"}) | PLAN_FIELDS
+
+
+def editable_fields(hazard: Hazard) -> frozenset[str]:
+    if not hazard.is_open:
+        return frozenset()
+    return LISTING_FIELDS | PLAN_FIELDS if hazard.status == Status.LISTED else PLAN_FIELDS
+
+
+def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazard:
+    """修改: correct fields that may still change in the hazard's status; the event keeps before/after."""
+    permissions.check_transition(by, Action.UPDATE, hazard)
+    allowed = editable_fields(hazard)
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise ValidationError(
+            {name: ValidationError(_("隐患当前状态下不能修改此项。"), code="not_editable") for name in refused}
+        )
+    changes = {name: value for name, value in changes.items() if getattr(hazard, name) != value}
+    if not changes:
+        return hazard
+    if "region" in changes:
+        _check_region(changes["region"], hazard=hazard, by=by)
+    candidate = Hazard.objects.get(pk=hazard.pk)
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    if candidate.level == Level.GENERAL and any(getattr(candidate, f) for f in ("major_standard", "plan_measures")):
+        raise field_error("level", _("一般隐患不填写判定标准和治理方案，请先改为重大隐患。"), "not_major")
+    if candidate.level == Level.MAJOR and not (candidate.major_standard and candidate.major_standard_item.strip()):
+        raise field_error("major_standard", _("重大事故隐患须写明判定标准及条款。"), "required")
+    candidate.full_clean(exclude=["number", "county", "found_by"])
+    return apply_transition(
+        hazard=hazard,
+        action=Action.UPDATE,
+        by=by,
+        fields=changes,
+        changes={name: [event_value(getattr(hazard, name)), event_value(value)] for name, value in changes.items()},
+    )
+
+
+def _check_region(region: Region, *, hazard: Hazard, by: User) -> None:
+    if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
+        raise field_error("region", _("所选区划不在您的辖区内。"), "out_of_scope")
+    # The number carries the county code, so a hazard stays in the county it was logged in.
+    if region.county != hazard.county:
+        raise field_error("region", _("只能在本区县内调整区划。"), "other_county")
