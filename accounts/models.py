@@ -126,7 +126,10 @@ class ResponsibleUnit(models.Model):
         constraints = [
             # One unit, one record: the credit code is unique whenever it is given.
             models.UniqueConstraint(
-                fields=["credit_code"], condition=~Q(credit_code=""), name="unit_credit_code_unique"
+                fields=["credit_code"],
+                condition=~Q(credit_code=""),
+                name="unit_credit_code_unique",
+                violation_error_message=_("该统一社会信用代码已登记，一个单位只建一条记录。"),
             ),
         ]
 
@@ -137,6 +140,11 @@ class ResponsibleUnit(models.Model):
         self.credit_code = self.credit_code.strip().upper()
         self.name_initials = "".join(lazy_pinyin(self.name, style=Style.FIRST_LETTER)).lower()
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        # Codes are often typed in lower case; GB 32100 letters are capitals.
+        self.credit_code = (self.credit_code or "").strip().upper()
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         if self.kind == UnitKind.ENTERPRISE and not self.credit_code:

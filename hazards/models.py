@@ -254,7 +254,7 @@ class HazardEvent(models.Model):
         indexes = [models.Index(fields=["hazard", "at"], name="event_hazard_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} @ {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} @ {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:

@@ -59,3 +59,16 @@ def test_units_without_credit_code_may_coexist(world):
     UnitFactory(region=world.hongqi, kind=UnitKind.VILLAGE_COMMITTEE, credit_code="")
     UnitFactory(region=world.hongqi, kind=UnitKind.VILLAGE_COMMITTEE, credit_code="")
     assert ResponsibleUnit.objects.filter(credit_code="").count() == 2
+
+
+def test_lower_case_code_is_normalised_before_validation(world):
+    unit = ResponsibleUnit(name="某公司", region=world.hongqi, credit_code="91350100m000100y43")
+    unit.full_clean()
+    assert unit.credit_code == "91350100M000100Y43"
+
+
+def test_duplicate_code_is_reported_in_chinese(world):
+    unit = ResponsibleUnit(name="另一家公司", region=world.hongqi, credit_code=world.hq_unit.credit_code)
+    with pytest.raises(ValidationError) as error:
+        unit.full_clean()
+    assert "已登记" in str(error.value)

@@ -1,0 +1,122 @@
+"""Admin of the reference data (区划, 主管部门, 责任单位) and users, for the 系统管理员."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    search_help_text = _("按区划代码或名称查找")
+    list_select_related = ("parent",)
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path",)
+    fields = ("code", "name", "level", "parent", "path")
+    ordering = ("code",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> tuple[str, ...]:
+        # Code, level and parent make up ``path``, which jurisdiction (visible_to) and every hazard's
+        # county rest on; saving one region does not rewrite its descendants, so they are fixed once made.
+        if obj is not None:
+            return ("code", "level", "parent", "path")
+        return self.readonly_fields
+
+
+@admin.register(SupervisingDepartment)
+class SupervisingDepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    search_help_text = _("按代码或名称查找")
+
+
+class ResponsibleUnitForm(forms.ModelForm):
+    class Meta:
+        model = ResponsibleUnit
+        fields = (
+            "name",
+            "kind",
+            "credit_code",
+            "industry_code",
+            "is_active",
+            "region",
+            "address",
+            "contact_name",
+            "contact_phone",
+        )
+
+    def clean_credit_code(self) -> str:
+        # The model upper-cases on save; do it before the check character is validated, so a code typed
+        # in lower case is not refused.
+        return (self.cleaned_data.get("credit_code") or "").strip().upper()
+
+
+@admin.register(ResponsibleUnit)
+class ResponsibleUnitAdmin(admin.ModelAdmin):
+    form = ResponsibleUnitForm
+    list_display = ("name", "kind", "region", "credit_code", "contact", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "credit_code", "name_initials")
+    search_help_text = _("按单位名称、统一社会信用代码或名称拼音首字母查找")
+    list_select_related = ("region",)
+    autocomplete_fields = ("region",)
+    readonly_fields = ("name_initials",)
+    fieldsets = (
+        (None, {"fields": ("name", "name_initials", "kind", "credit_code", "industry_code", "is_active")}),
+        (_("位置与联系人"), {"fields": ("region", "address", "contact_name", "contact_phone")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ResponsibleUnit]:
+        return super().get_queryset(request).visible_to(request.user)
+
+    @admin.display(description=_("联系人"), ordering="contact_name")
+    def contact(self, unit: ResponsibleUnit) -> str:
+        return " ".join(part for part in (unit.contact_name, unit.contact_phone) if part)
+
+    def has_delete_permission(self, request: HttpRequest, obj: ResponsibleUnit | None = None) -> bool:
+        # Nothing is ever lost (DESIGN.md): a unit that no longer exists is 停用 (is_active), not deleted.
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    # Django's own add form carries a sentence its zh_Hans catalogue does not translate.
+    add_form_template = "admin/accounts/user/add_form.html"
+    list_display = ("username", "full_name", "role", "region", "unit", "is_active")
+    list_filter = ("role", "is_active", "is_staff")
+    search_fields = ("username", "full_name", "phone")
+    search_help_text = _("按用户名、姓名或手机号查找")
+    list_select_related = ("region", "unit")
+    autocomplete_fields = ("region", "unit")
+    ordering = ("username",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("个人信息"), {"fields": ("full_name", "phone", "email")}),
+        (_("角色与辖区"), {"fields": ("role", "region", "unit")}),
+        (
+            _("权限"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("重要日期"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        (_("个人信息"), {"classes": ("wide",), "fields": ("full_name", "phone")}),
+        (_("角色与辖区"), {"classes": ("wide",), "fields": ("role", "region", "unit")}),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Users are actors of hazard events and reminders; someone who leaves is deactivated (is_active).
+        return False
