@@ -329,6 +329,18 @@ def test_same_idempotency_key_and_body_creates_once(world, api):
     assert Hazard.objects.count() == 1
 
 
+def test_idempotent_replay_of_a_major_hazard_keeps_its_figures(world, api):
+    major = {"major_standard": "industry_trade", "major_standard_item": "第三条", "plan_funds": "15.50"}
+    body = create_body(world, level="major", major=major)
+    client = api("hq_officer")
+    first = client.post(f"{API}/hazards/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-major")
+    second = client.post(f"{API}/hazards/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-major")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.json()["major"]["plan_funds"] == 15.5
+    assert second.headers["Idempotent-Replayed"] == "true"
+
+
 def test_same_idempotency_key_with_another_body_is_a_conflict(world, api):
     client = api("hq_officer")
     client.post(f"{API}/hazards/", create_body(world), format="json", HTTP_IDEMPOTENCY_KEY="k-2")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -117,7 +118,9 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
                     user=request.user, key=key, fingerprint=fingerprint, status_code=0, response={}
                 )
                 response = self._create()
-                record.status_code, record.response = response.status_code, response.data
+                # Stored as rendered JSON, so a replay carries the same values the first caller got.
+                record.status_code = response.status_code
+                record.response = json.loads(JSONRenderer().render(response.data))
                 record.save(update_fields=["status_code", "response"])
                 return response
         except IntegrityError:
