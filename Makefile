@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEV_STAMP := $(VENV)/.dev-installed
+RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: test lint
+.PHONY: run test lint
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +14,17 @@ $(VENV)/bin/python:
 $(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# Runtime dependencies only; reinstalled when requirements.txt changes.
+$(RUN_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The whole system on this machine: migrate, seed the demo city once, then the web server on
+# 127.0.0.1:8000 (HOST and PORT override), a Celery worker and Celery beat; Ctrl-C stops all three.
+# SQLite and a filesystem broker under var/ unless DATABASE_URL and REDIS_URL are set (scripts/run.py).
+run: $(RUN_STAMP)
+	$(PY) scripts/run.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .

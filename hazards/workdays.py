@@ -7,6 +7,7 @@ to Monday–Friday and log a warning once per year, as DESIGN.md asks.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 
 import chinese_calendar
@@ -16,6 +17,9 @@ logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 
+# chinese-calendar scans its whole holiday table on every question, and deadlines, reminders and the
+# demo ask about the same few hundred days again and again.
+@functools.lru_cache(maxsize=4096)
 def is_working_day(day: datetime.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

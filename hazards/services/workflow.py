@@ -166,6 +166,7 @@ def hazard_self_report(
     hazard.status = Status.RECTIFYING
     hazard.responsible_unit = by.unit
     hazard.responsible_person = require_text(responsible_person, "responsible_person", _("请填写整改责任人。"))
+    hazard.responsible_phone = by.phone or by.unit.contact_phone
     hazard.deadline = require_future_date(deadline, "deadline")
     hazard.assigned_at = hazard.acknowledged_at = now
     changes = {
@@ -187,6 +188,7 @@ def hazard_assign(
 ) -> Hazard:
     """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline."""
     permissions.check_transition(by, Action.ASSIGN, hazard)
+    now = timezone.now()
     if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return apply_transition(
@@ -199,15 +201,17 @@ def hazard_assign(
             "responsible_phone": (responsible_phone or "").strip(),
             "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
             "deadline": require_future_date(deadline, "deadline"),
-            "assigned_at": timezone.now(),
+            "assigned_at": now,
         },
         tracked=("responsible_unit", "deadline"),
+        at=now,
     )
 
 
 def hazard_acknowledge(*, hazard: Hazard, by: User) -> Hazard:
     """签收: the unit confirms it has received the hazard and starts fixing it."""
-    return apply_transition(hazard=hazard, action=Action.ACKNOWLEDGE, by=by, fields={"acknowledged_at": timezone.now()})
+    now = timezone.now()
+    return apply_transition(hazard=hazard, action=Action.ACKNOWLEDGE, by=by, fields={"acknowledged_at": now}, at=now)
 
 
 def hazard_submit(
@@ -236,6 +240,7 @@ def hazard_submit(
     if photos:
         check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
     content_types = _validated_uploads(photos)
+    now = timezone.now()
     has_photos = Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists()
     if not photos and not has_photos:
         raise field_error("photos", _("请上传整改后的照片。"), "required")
@@ -247,7 +252,8 @@ def hazard_submit(
             hazard=hazard,
             action=Action.SUBMIT,
             by=by,
-            fields={"measures": measures, "completed_on": completed_on, "cost": cost, "submitted_at": timezone.now()},
+            fields={"measures": measures, "completed_on": completed_on, "cost": cost, "submitted_at": now},
+            at=now,
         )
 
 
