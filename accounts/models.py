@@ -175,6 +175,7 @@ class User(AbstractUser):
         help_text=_("责任单位联系人必填"),
     )
     phone = models.CharField(_("手机号"), max_length=32, blank=True)
+    is_leader = models.BooleanField(_("分管领导"), default=False, help_text=_("逾期升级提醒发给辖区内的分管领导"))
 
     objects = UserManager()
 

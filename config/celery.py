@@ -4,6 +4,7 @@ expiry so that a backlog after an outage never runs stale work."""
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,6 +12,19 @@ app = Celery("hazard_ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Periodic work. The reminder sweep (DESIGN.md "Deadlines and reminders") is added here by the
-# reminders issue; until then beat runs with nothing to schedule.
-app.conf.beat_schedule = {}
+# Periodic work, one table. Each entry expires before the next run is due, so a backlog after an
+# outage never piles up stale copies (the tasks are safe to run twice anyway).
+app.conf.beat_schedule = {
+    # Plan the reminders whose time has come (hazards.next_reminder_at); sends immediate ones.
+    "reminders-sweep": {
+        "task": "reminders.tasks.sweep",
+        "schedule": 300.0,
+        "options": {"expires": 280},
+    },
+    # The daily digest: one message per recipient listing all their due and overdue items.
+    "reminders-digest": {
+        "task": "reminders.tasks.send_digests",
+        "schedule": crontab(hour=8, minute=30),
+        "options": {"expires": 3600},
+    },
+}

@@ -135,6 +135,9 @@ class Hazard(models.Model):
 
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, editable=False)
+    # When the reminder sweep should look at this hazard again; every change sets it to "now" so the
+    # sweep re-plans, and it is cleared once the hazard is closed or voided.
+    next_reminder_at = models.DateTimeField(_("下次提醒检查"), null=True, blank=True, editable=False)
 
     objects = HazardQuerySet.as_manager()
 
@@ -156,6 +159,10 @@ class Hazard(models.Model):
             # Incremental sync (updated_after) and the default list order.
             models.Index(fields=["updated_at", "id"], name="hazard_updated"),
             models.Index(fields=["found_at", "id"], name="hazard_found"),
+            # The reminder sweep (reminders.services.sweep) reads only hazards that have a next time.
+            models.Index(
+                fields=["next_reminder_at"], name="hazard_next_reminder", condition=Q(next_reminder_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

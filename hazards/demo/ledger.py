@@ -173,6 +173,10 @@ def write(plans: list[Plan]) -> None:
     plans = sorted(plans, key=lambda p: p.hazard.found_at)
     used = number_hazards(plans)
     number_notices(plans)
+    for plan in plans:
+        # The reminder sweep plans every open hazard on its first run, as services do for new ones.
+        if plan.hazard.is_open:
+            plan.hazard.next_reminder_at = plan.hazard.updated_at
     Hazard.objects.bulk_create([p.hazard for p in plans], batch_size=500)
     HazardEvent.objects.bulk_create([e for p in plans for e in p.events], batch_size=1000)
     SupervisionListing.objects.bulk_create([p.listing for p in plans if p.listing], batch_size=500)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from hazards import permissions
-from hazards.choices import Action
+from hazards.choices import OPEN_STATUSES, Action
 from hazards.errors import ConcurrentChange
 from hazards.models import Hazard, HazardEvent
 
@@ -61,7 +61,12 @@ def apply_transition(
     }
     with transaction.atomic():
         updated = Hazard.objects.filter(pk=hazard.pk, status=hazard.status, version=hazard.version).update(
-            status=target, version=F("version") + 1, updated_at=now, **fields
+            status=target,
+            version=F("version") + 1,
+            updated_at=now,
+            # Deadline, level, listing or status may have changed: the reminder sweep re-plans it.
+            next_reminder_at=now if target in OPEN_STATUSES else None,
+            **fields,
         )
         if updated != 1:
             current = Hazard.objects.filter(pk=hazard.pk).values_list("status", flat=True).first()

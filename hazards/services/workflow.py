@@ -119,7 +119,7 @@ def _create(
     content_types = _validated_uploads(photos)
     with transaction.atomic():
         hazard.number = next_hazard_number(county=hazard.county, year=timezone.localtime(hazard.found_at).year)
-        hazard.created_at = hazard.updated_at = timezone.now()
+        hazard.created_at = hazard.updated_at = hazard.next_reminder_at = timezone.now()
         hazard.save(force_insert=True)
         HazardEvent.objects.create(
             hazard=hazard,

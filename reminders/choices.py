@@ -1,0 +1,35 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Anchor(models.TextChoices):
+    """The date a rule counts from."""
+
+    DEADLINE = "deadline", _("整改期限")
+    SUPERVISION_DEADLINE = "supervision_deadline", _("督办期限")
+
+
+class DayKind(models.TextChoices):
+    WORKING = "working", _("工作日")
+    CALENDAR = "calendar", _("自然日")
+
+
+class Recipient(models.TextChoices):
+    UNIT_CONTACT = "unit_contact", _("责任单位联系人")
+    COUNTY_SUPERVISOR = "county_supervisor", _("区县监管审核人")
+    COUNTY_LEADER = "county_leader", _("区县分管领导")
+    MUNICIPAL_OFFICE = "municipal_office", _("市安委办")
+    LISTING_AUTHORITY = "listing_authority", _("挂牌督办单位")
+
+
+class Channel(models.TextChoices):
+    INBOX = "inbox", _("站内消息")
+    EMAIL = "email", _("电子邮件")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+    SKIPPED = "skipped", _("无需发送")

@@ -1,0 +1,149 @@
+"""Reminder rules as data, and the ledger of every notification they produce (DESIGN.md, reminders)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region
+from hazards.choices import Level
+from hazards.models import Hazard
+from hazards.workdays import add_working_days
+from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient
+
+
+class ReminderRule(models.Model):
+    """提醒规则: when (an offset from a deadline), for which hazards, to whom, on which channels."""
+
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("隐患等级"), max_length=16, choices=Level.choices, blank=True, help_text=_("不填为全部"))
+    supervised = models.BooleanField(_("挂牌督办"), null=True, blank=True, help_text=_("不填为不限"))
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("适用区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("该区划及下级；不填为全部"),
+    )
+    anchor = models.CharField(_("起算日期"), max_length=32, choices=Anchor.choices, default=Anchor.DEADLINE)
+    offset_days = models.SmallIntegerField(_("偏移天数"), help_text=_("负数为期限前，0 为当天，正数为期限后"))
+    day_kind = models.CharField(_("天数口径"), max_length=16, choices=DayKind.choices, default=DayKind.WORKING)
+    repeat_daily = models.BooleanField(_("此后每日重复"), default=False)
+    recipients = models.JSONField(_("接收人"), default=list, help_text=_("可选：") + "、".join(Recipient.values))
+    channels = models.JSONField(_("渠道"), default=list, help_text=_("可选：") + "、".join(Channel.values))
+    immediate = models.BooleanField(_("立即发送"), default=False, help_text=_("否则并入每日汇总"))
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("提醒规则")
+        verbose_name_plural = _("提醒规则")
+        ordering = ["anchor", "offset_days", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        unknown = [r for r in self.recipients if r not in Recipient.values]
+        if not self.recipients or unknown:
+            raise ValidationError({"recipients": _("请从以下接收人中选择：%(v)s") % {"v": "、".join(Recipient.values)}})
+        unknown = [c for c in self.channels if c not in Channel.values]
+        if not self.channels or unknown:
+            raise ValidationError({"channels": _("请从以下渠道中选择：%(v)s") % {"v": "、".join(Channel.values)}})
+
+    def first_date(self, anchor_date: datetime.date) -> datetime.date:
+        if self.offset_days == 0:
+            return anchor_date
+        if self.day_kind == DayKind.CALENDAR:
+            return anchor_date + datetime.timedelta(days=self.offset_days)
+        if self.offset_days > 0:
+            return add_working_days(anchor_date, self.offset_days)
+        # N working days before: the day from which N working days later is the anchor.
+        day = anchor_date
+        while add_working_days(day, -self.offset_days) > anchor_date:
+            day -= datetime.timedelta(days=1)
+        return day
+
+    def occurrence_on(self, anchor_date: datetime.date, today: datetime.date) -> datetime.date | None:
+        """The occurrence to send by ``today``: today itself for a daily rule once started; the one
+        date of a one-shot rule if it has come (a sweep that missed it still sends it, once)."""
+        first = self.first_date(anchor_date)
+        if first > today:
+            return None
+        return today if self.repeat_daily else first
+
+    def next_date(self, anchor_date: datetime.date, today: datetime.date) -> datetime.date | None:
+        """The first occurrence after ``today``, if any."""
+        first = self.first_date(anchor_date)
+        if first > today:
+            return first
+        return today + datetime.timedelta(days=1) if self.repeat_daily else None
+
+
+class Notification(models.Model):
+    """提醒记录: one row per (hazard, rule, deadline value, occurrence, recipient, channel), written
+    before sending and updated after, so "why did nobody tell us" always has an answer."""
+
+    hazard = models.ForeignKey(Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(ReminderRule, verbose_name=_("规则"), on_delete=models.PROTECT, related_name="+")
+    # An approved extension changes the deadline and so starts a new cycle of reminders.
+    anchor_date = models.DateField(_("期限"))
+    occurrence = models.DateField(_("提醒日"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    immediate = models.BooleanField(_("立即发送"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hazard", "rule", "anchor_date", "occurrence", "recipient", "channel"],
+                name="notification_once_per_rule_deadline_recipient",
+            ),
+        ]
+        indexes = [
+            # The delivery and digest tasks look only at what is still to send.
+            models.Index(fields=["recipient", "channel"], name="notification_pending", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id}/{self.rule_id}/{self.occurrence} → {self.recipient_id} ({self.channel})"
+
+
+class InboxMessage(models.Model):
+    """站内消息: what the in-app inbox shows, with read/unread."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="inbox"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="inbox_unread")]
+
+    def __str__(self) -> str:
+        return self.title

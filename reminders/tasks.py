@@ -1,0 +1,20 @@
+"""Thin Celery tasks: they take no state, re-read the database and are safe to run twice."""
+
+from celery import shared_task
+
+from reminders import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep() -> int:
+    return services.sweep().planned
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_immediate() -> int:
+    return services.deliver_immediate()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_digests() -> int:
+    return services.send_digests()

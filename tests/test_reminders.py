@@ -1,0 +1,208 @@
+"""Reminders: each one planned once per (hazard, rule, deadline, recipient, channel), sent once."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from accounts.choices import Role
+from hazards import services as hazard_services
+from hazards.models import Hazard
+from reminders import services
+from reminders.defaults import DEFAULT_RULES, FIELDS
+from reminders.models import InboxMessage, Notification, ReminderRule
+from tests.conftest import World, future_deadline
+from tests.factories import UserFactory
+
+SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+@pytest.fixture
+def rules(db) -> list[ReminderRule]:
+    return [ReminderRule.objects.create(**dict(zip(FIELDS, values, strict=True))) for values in DEFAULT_RULES]
+
+
+@pytest.fixture
+def people(world: World) -> World:
+    world.unit_demo.email = "unit@example.test"
+    world.unit_demo.save()
+    UserFactory(username="hq_leader", role=Role.SUPERVISOR, region=world.hongqi, is_leader=True)
+    return world
+
+
+def at(day: datetime.date, hour: int = 9) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=SHANGHAI)
+
+
+def test_sweep_run_twice_plans_each_notification_once(people, rules):
+    hazard = people.rectifying()
+    later = at(hazard.deadline + datetime.timedelta(days=8))
+
+    first = services.sweep(now=later)
+    count = Notification.objects.count()
+    second = services.sweep(now=later)
+
+    assert first.planned == count > 0
+    assert second.planned == 0
+    assert Notification.objects.count() == count
+
+
+def test_a_missed_one_shot_reminder_is_not_sent_days_late(people, rules):
+    hazard = people.rectifying()
+    services.sweep(now=at(hazard.deadline + datetime.timedelta(days=12)))
+    # Only the daily overdue reminder is due: "3 days before" is long past, the escalations too.
+    assert set(Notification.objects.values_list("rule__name", flat=True)) == {"逾期后每日提醒责任单位"}
+
+
+def test_overdue_hazard_reaches_the_escalation_ladder(people, rules):
+    hazard = people.rectifying()
+    for days in (3, 7):
+        services.sweep(now=at(hazard.deadline + datetime.timedelta(days=days)))
+    recipients = set(Notification.objects.values_list("recipient__username", flat=True))
+    assert {"unit_demo", "hq_supervisor", "hq_leader", "city"} <= recipients
+    assert "wb_officer" not in recipients
+
+
+def test_sweep_sets_the_next_time_and_skips_hazards_not_due(people, rules):
+    hazard = people.rectifying()
+    services.sweep(now=timezone.now())
+    hazard.refresh_from_db()
+    assert hazard.next_reminder_at > timezone.now()
+    assert services.sweep(now=timezone.now()).hazards == 0
+
+
+def test_two_sweeps_at_once_plan_each_notification_once(people, rules, transactional_db):
+    for _ in range(5):
+        people.rectifying()
+    later = at(future_deadline() + datetime.timedelta(days=8))
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.sweep(now=later, batch_size=2))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    planned = sum(r.planned for r in results)
+    assert planned == Notification.objects.count() > 0
+    keys = Notification.objects.values_list("hazard", "rule", "anchor_date", "occurrence", "recipient", "channel")
+    assert len(set(keys)) == len(keys)
+
+
+def test_approved_extension_starts_a_new_cycle(people, rules):
+    hazard = people.rectifying()
+    services.sweep(now=at(hazard.deadline))  # "on the day" for the first deadline
+    extension = hazard_services.extension_request(
+        hazard=Hazard.objects.get(pk=hazard.pk),
+        by=people.unit_demo,
+        requested_deadline=hazard.deadline + datetime.timedelta(days=20),
+        reason="设备未到货",
+    )
+    hazard_services.extension_decide(extension=extension, by=people.hq_supervisor, approve=True, comment="同意")
+    new_deadline = extension.requested_deadline
+
+    services.sweep(now=at(new_deadline))
+
+    anchors = set(Notification.objects.values_list("anchor_date", flat=True))
+    assert anchors == {hazard.deadline, new_deadline}
+
+
+def test_closed_hazard_gets_nothing_more(people, rules):
+    hazard = people.submitted()
+    services.sweep(now=at(hazard.deadline))
+    pending = Notification.objects.filter(status="pending").count()
+    assert pending > 0
+    hazard_services.hazard_verify(
+        hazard=Hazard.objects.get(pk=hazard.pk), by=people.hq_supervisor, method="on_site", opinion="同意"
+    )
+
+    assert services.sweep(now=at(hazard.deadline + datetime.timedelta(days=9))).planned == 0
+    assert services.send_digests(now=at(hazard.deadline, 10)) == 0
+    assert not InboxMessage.objects.exists()
+    assert Notification.objects.filter(status="skipped").count() == pending
+
+
+def test_digest_is_one_message_per_recipient_most_urgent_first(people, rules):
+    late = people.rectifying()
+    Hazard.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=4))
+    soon = people.rectifying()
+    Hazard.objects.filter(pk__in=[late.pk, soon.pk]).update(next_reminder_at=timezone.now())
+    today = timezone.localdate()
+    Hazard.objects.filter(pk=soon.pk).update(deadline=today)
+
+    services.sweep(now=timezone.now())
+    sent = services.send_digests(now=timezone.now())
+
+    inbox = InboxMessage.objects.filter(recipient=people.unit_demo)
+    assert inbox.count() == 1
+    body = inbox.get().body
+    assert body.index(late.number) < body.index(soon.number)
+    assert "已逾期 4 天" in body
+    assert len(mail.outbox) == 1
+    assert sent >= 2  # inbox and email for the unit, plus the escalations
+    assert services.send_digests(now=timezone.now()) == 0  # nothing pending: nothing sent, never empty
+
+
+def test_major_hazard_reminder_goes_out_immediately(people, rules):
+    hazard = people.rectifying(people.listed_major())
+    three_before = ReminderRule.objects.get(level="major").first_date(hazard.deadline)
+
+    services.sweep(now=at(three_before, 8))
+    assert services.deliver_immediate(now=at(three_before, 8)) == 1
+
+    message = InboxMessage.objects.get(recipient=people.unit_demo)
+    assert hazard.number in message.body
+
+
+def test_supervised_hazard_reminds_the_listing_authority(people, rules):
+    hazard = people.listed_major()
+    listing = hazard_services.supervision_list(
+        hazard=hazard,
+        by=people.hq_supervisor,
+        authority_level="city",
+        authority="新乡市安委办",
+        notice_number="督〔2026〕9号",
+        requirements="限期治理",
+        deadline=future_deadline(30),
+    )
+    services.sweep(now=at(listing.deadline - datetime.timedelta(days=3), 8))
+    assert Notification.objects.filter(
+        recipient=people.city_office, occurrence=listing.deadline - datetime.timedelta(days=3)
+    ).exists()
+
+
+def test_dry_run_writes_nothing(people, rules):
+    hazard = people.rectifying()
+    result = services.sweep(now=at(hazard.deadline + datetime.timedelta(days=8)), dry_run=True)
+    assert result.plans
+    assert not Notification.objects.exists()
+    assert Hazard.objects.get(pk=hazard.pk).next_reminder_at <= timezone.now()
+
+
+def test_working_days_before_skip_the_holiday(rules):
+    rule = ReminderRule.objects.get(name="期限前 3 个工作日提醒责任单位")
+    # Deadline Thursday 2026-10-08, right after National Day: the three working days before it are
+    # 09-28, 09-29 and 09-30, so the reminder goes out on Monday 09-28.
+    assert rule.first_date(datetime.date(2026, 10, 8)) == datetime.date(2026, 9, 28)
+
+
+def test_rule_validation_names_the_allowed_values(db):
+    from django.core.exceptions import ValidationError
+
+    rule = ReminderRule(name="坏规则", offset_days=0, recipients=["boss"], channels=["pigeon"])
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert "recipients" in error.value.message_dict
