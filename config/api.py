@@ -16,7 +16,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -173,13 +172,13 @@ class KeysetPagination:
         self.size = self._page_size(request)
         field = self.ordering.lstrip("-")
         descending = self.ordering.startswith("-")
+        self.model_field = queryset.model._meta.get_field(field)
         cursor = self._decode(request.query_params.get("cursor"))
         if cursor is not None:
             queryset = queryset.filter(self._after(field, descending, cursor["v"], cursor["id"]))
-        order = [
-            F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True),
-            "-id" if descending else "id",
-        ]
+        # Nulls last going up and first going down: PostgreSQL's own order, so an index on (field, id)
+        # is read forwards or backwards and never sorted.
+        order = [F(field).desc(nulls_first=True), "-id"] if descending else [F(field).asc(nulls_last=True), "id"]
         rows = list(queryset.order_by(*order)[: self.size + 1])
         self.has_next = len(rows) > self.size
         self.rows = rows[: self.size]
@@ -238,33 +237,33 @@ class KeysetPagination:
             cursor = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
             if cursor["o"] != self.ordering or not isinstance(cursor["id"], int):
                 raise ValueError
-            value = cursor["v"]
-            if value is not None:
-                cursor["v"] = parse_date(value) if len(value) == 10 else parse_datetime(value)
-                if cursor["v"] is None:
-                    raise ValueError
+            if cursor["v"] is not None:
+                cursor["v"] = self.model_field.to_python(cursor["v"])
             return cursor
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
             raise exceptions.ValidationError({"cursor": [_("游标无效，请从第一页重新获取。")]}) from None
 
-    @staticmethod
-    def _after(field: str, descending: bool, value, pk: int) -> Q:
-        """Rows after (value, pk) in the order (field nulls last, id)."""
-        if value is None:  # already among the rows without a value, which come last
-            return Q(**{f"{field}__isnull": True}) & Q(**{"id__lt" if descending else "id__gt": pk})
+    def _after(self, field: str, descending: bool, value, pk: int) -> Q:
+        """Rows after (value, pk) in the order of ``paginate_queryset``."""
         beyond = "lt" if descending else "gt"
-        return (
-            Q(**{f"{field}__{beyond}": value})
-            | Q(**{field: value, f"id__{beyond}": pk})
-            | Q(**{f"{field}__isnull": True})
-        )
+        after_same = Q(**{field: value, f"id__{beyond}": pk})
+        if not self.model_field.null:
+            return Q(**{f"{field}__{beyond}": value}) | after_same
+        is_null, not_null = Q(**{f"{field}__isnull": True}), Q(**{f"{field}__isnull": False})
+        if value is None:
+            # Among the rows without a value: last going up, first going down.
+            same = is_null & Q(**{f"id__{beyond}": pk})
+            return same | not_null if descending else same
+        later = Q(**{f"{field}__{beyond}": value}) | after_same
+        return later if descending else later | is_null
 
     def _next_link(self) -> str | None:
         if not self.has_next:
             return None
         last = self.rows[-1]
         value = getattr(last, self.ordering.lstrip("-"))
-        cursor = {"o": self.ordering, "v": value.isoformat() if value is not None else None, "id": last.pk}
+        cursor = {"o": self.ordering, "v": self.model_field.value_to_string(last) if value is not None else None}
+        cursor["id"] = last.pk
         token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
         return replace_query_param(self.request.build_absolute_uri(), "cursor", token)
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
-from hazards.choices import OPEN_STATUSES, STAGE_STATUSES, Level, Stage, Status
+from hazards.choices import STAGE_STATUSES, Level, Stage, Status
 from hazards.models import Hazard
 
 
 class HazardFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("状态"))
+    # No DISTINCT: each hazard has one status, and DISTINCT would sort the whole result.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False, label=_("状态"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label=_("阶段"))
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("隐患等级"))
     region = django_filters.CharFilter(method="filter_region", label=_("区划代码（含下级）"))
@@ -48,8 +48,7 @@ class HazardFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        overdue = Q(status__in=OPEN_STATUSES, deadline__lt=timezone.localdate())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return queryset.overdue(value)
 
     def filter_supervised(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -146,8 +146,9 @@ class Hazard(models.Model):
         verbose_name_plural = _("隐患")
         ordering = ["-found_at", "-id"]
         indexes = [
-            # County officer lists and county rollups: county + status.
-            models.Index(fields=["county", "status"], name="hazard_county_status"),
+            # County officer lists, newest first, with or without a status filter; county rollups.
+            models.Index(fields=["county", "status", "found_at", "id"], name="hazard_county_status_found"),
+            models.Index(fields=["county", "found_at", "id"], name="hazard_county_found"),
             # Unit contacts' lists.
             models.Index(fields=["responsible_unit", "status"], name="hazard_unit_status"),
             # Overdue and due-soon queries only ever look at open hazards with a deadline.
@@ -159,6 +160,8 @@ class Hazard(models.Model):
             # Incremental sync (updated_after) and the default list order.
             models.Index(fields=["updated_at", "id"], name="hazard_updated"),
             models.Index(fields=["found_at", "id"], name="hazard_found"),
+            # Lists ordered by deadline (the API's and the browser's keyset pages).
+            models.Index(fields=["deadline", "id"], name="hazard_deadline"),
             # The reminder sweep (reminders.services.sweep) reads only hazards that have a next time.
             models.Index(
                 fields=["next_reminder_at"], name="hazard_next_reminder", condition=Q(next_reminder_at__isnull=False)

@@ -6,7 +6,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.choices import RegionLevel, Role
@@ -38,8 +38,10 @@ class HazardQuerySet(models.QuerySet):
     def open(self) -> HazardQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
-    def overdue(self, today: datetime.date | None = None) -> HazardQuerySet:
-        return self.open().filter(deadline__lt=today or timezone.localdate())
+    def overdue(self, value: bool = True, today: datetime.date | None = None) -> HazardQuerySet:
+        """Overdue is derived (DESIGN.md): still open and the deadline has passed."""
+        overdue = Q(status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate())
+        return self.filter(overdue) if value else self.exclude(overdue)
 
     def with_is_supervised(self) -> HazardQuerySet:
         from hazards.models import SupervisionListing
@@ -47,10 +49,12 @@ class HazardQuerySet(models.QuerySet):
         active = SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)
         return self.annotate(is_supervised=Exists(active))
 
-    def supervised(self) -> HazardQuerySet:
+    def supervised(self, value: bool = True) -> HazardQuerySet:
+        """Under an active 挂牌督办 (or, with ``value=False``, not)."""
         from hazards.models import SupervisionListing
 
-        return self.filter(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)))
+        active = Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True))
+        return self.filter(active if value else ~active)
 
 
 class HazardChildQuerySet(models.QuerySet):

@@ -16,6 +16,7 @@ from hazards.choices import Level
 from hazards.models import Hazard
 from hazards.workdays import add_working_days
 from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient
+from reminders.querysets import InboxMessageQuerySet
 
 
 class ReminderRule(models.Model):
@@ -138,6 +139,8 @@ class InboxMessage(models.Model):
     body = models.TextField(_("内容"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = InboxMessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("站内消息")

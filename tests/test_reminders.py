@@ -206,3 +206,19 @@ def test_rule_validation_names_the_allowed_values(db):
     with pytest.raises(ValidationError) as error:
         rule.full_clean()
     assert "recipients" in error.value.message_dict
+
+
+def test_inbox_api_lists_only_my_messages_and_marks_them_read(people):
+    from rest_framework.test import APIClient
+
+    mine = InboxMessage.objects.create(recipient=people.unit_demo, title="提醒", body="- YH-1")
+    InboxMessage.objects.create(recipient=people.hq_officer, title="别人的", body="- YH-2")
+    client = APIClient()
+    client.force_authenticate(people.unit_demo)
+
+    assert [m["id"] for m in client.get("/api/v1/inbox/").json()["results"]] == [mine.pk]
+    assert client.get("/api/v1/inbox/unread-count/").json() == {"unread": 1}
+    assert client.post(f"/api/v1/inbox/{mine.pk}/read/").json()["is_read"] is True
+    assert client.get("/api/v1/inbox/unread-count/").json() == {"unread": 0}
+    other = InboxMessage.objects.get(recipient=people.hq_officer)
+    assert client.post(f"/api/v1/inbox/{other.pk}/read/").status_code == 404

@@ -1,0 +1,55 @@
+"""The caller's in-app inbox: reminders and digests, with read/unread."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import KeysetPagination, ScopedViewSetMixin
+from reminders.api.serializers import InboxMessageSerializer, UnreadCountSerializer
+from reminders.models import InboxMessage
+
+# A badge never needs more than this: "99+" is what it shows beyond.
+UNREAD_COUNT_CAP = 100
+
+
+class InboxPagination(KeysetPagination):
+    orderings = ("-created_at",)
+    default_ordering = "-created_at"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="我的站内消息",
+        parameters=[OpenApiParameter("unread", bool, description="只看未读")],
+    ),
+    retrieve=extend_schema(summary="站内消息详情"),
+)
+class InboxViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = InboxMessage.objects.all()
+    serializer_class = InboxMessageSerializer
+    pagination_class = InboxPagination
+    filterset_class = None
+
+    def filter_queryset(self, queryset):
+        if self.action == "list" and self.request.query_params.get("unread") in ("true", "1"):
+            return queryset.unread()
+        return queryset
+
+    @extend_schema(summary="标为已读", request=None, responses={200: InboxMessageSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk=None) -> Response:
+        message = self.get_object()
+        InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+        message.refresh_from_db()
+        return Response(self.get_serializer(message).data)
+
+    @extend_schema(summary="未读条数（最多数到 100，供角标显示）", responses={200: UnreadCountSerializer})
+    @action(detail=False, methods=["get"], url_path="unread-count", pagination_class=None)
+    def unread_count(self, request: Request) -> Response:
+        unread = self.get_queryset().unread()[:UNREAD_COUNT_CAP].count()
+        return Response({"unread": unread})
