@@ -191,6 +191,8 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
+        if self.is_superuser and self.role != Role.ADMINISTRATOR:
+            raise ValidationError({"role": _("超级用户的角色只能是系统管理员。")})
         if self.role == Role.UNIT_CONTACT and self.unit_id is None:
             raise ValidationError({"unit": _("责任单位联系人必须指定所属责任单位。")})
         if self.role not in (Role.ADMINISTRATOR, Role.UNIT_CONTACT) and self.region_id is None:

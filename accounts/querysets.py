@@ -32,6 +32,15 @@ class RegionQuerySet(models.QuerySet):
             return self.within(user.unit.region) if user.unit_id else self.none()
         return self.within(user.region) if user.region_id else self.none()
 
+    def roots_for(self, user: User) -> RegionQuerySet:
+        """The top of what ``user`` may see: where a cascading region picker starts."""
+        if sees_everything(user):
+            return self.filter(parent__isnull=True)
+        visible = self.visible_to(user)
+        if user.role == Role.UNIT_CONTACT:
+            return visible.filter(pk=user.unit.region_id) if user.unit_id else visible
+        return visible.filter(pk=user.region_id)
+
 
 class ResponsibleUnitQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ResponsibleUnitQuerySet:
@@ -47,4 +56,7 @@ class ResponsibleUnitQuerySet(models.QuerySet):
 
 
 class UserManager(DjangoUserManager.from_queryset(models.QuerySet)):
-    pass
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # A superuser runs the system; it is never also a county officer acting on hazards.
+        extra_fields.setdefault("role", Role.ADMINISTRATOR)
+        return super().create_superuser(username, email, password, **extra_fields)

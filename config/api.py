@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -23,6 +24,8 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hazards.errors import ConcurrentChange, HazardError, IllegalTransition, NotAllowed, NotFound
+
+logger = logging.getLogger(__name__)
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -99,7 +102,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        # A bug, not bad input: log it with its traceback and still answer in the API's shape.
+        logger.error("Unhandled API error", exc_info=exc)
+        return Response(_body("server_error", _("服务器内部错误，请稍后重试。")), status=500)
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = _validation_response(_flatten(detail)).data
@@ -274,3 +279,29 @@ class ScopedViewSetMixin:
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.request.user)
+
+
+class ScopedRelatedFieldMixin:
+    """Input choices are restricted by the same ``visible_to``: an id outside the caller's
+    jurisdiction reads as "does not exist", exactly like one that never existed."""
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.context["request"].user)
+
+
+class ScopedPrimaryKeyRelatedField(ScopedRelatedFieldMixin, serializers.PrimaryKeyRelatedField):
+    pass
+
+
+class ScopedSlugRelatedField(ScopedRelatedFieldMixin, serializers.SlugRelatedField):
+    pass
+
+
+def api_aware_404(request, exception=None):
+    """Unknown URLs under /api/ answer in the API's error shape; the rest get Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(_body("not_found", _("未找到。")), status=404)
+    return page_not_found(request, exception)

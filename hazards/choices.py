@@ -106,6 +106,7 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
     DENIED = "denied", _("未批准")
+    LAPSED = "lapsed", _("已失效")
 
 
 class AuthorityLevel(models.TextChoices):

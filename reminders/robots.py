@@ -101,9 +101,9 @@ def markdown_content(title: str, text: str) -> str:
         return content
     marker = "\n" + _("……（内容过长，已截断）")
     head = _clip_bytes(content, MAX_MARKDOWN_BYTES - _size(marker))
-    # Cut at the last whole line when there is one, so no item is shown half.
+    # End on a whole line, so no item is shown half, unless that line is most of what would be kept.
     cut = head.rfind("\n")
-    if cut > 0:
+    if cut > len(head) // 2:
         head = head[:cut]
     return head + marker
 

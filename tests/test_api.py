@@ -630,3 +630,64 @@ def test_schema_and_docs_are_served_without_a_cdn(world, api):
         html = client.get(f"{API}/{page}/").content.decode()
         assert "static/drf_spectacular_sidecar" in html
         assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_action_response_reflects_the_lifted_listing(world, api):
+    from tests.test_workflow import perform
+
+    hazard = world.listed_major()
+    perform(world, "list_supervision", hazard, world.hq_supervisor)
+    hazard = world.submitted(Hazard.objects.get(pk=hazard.pk))
+    response = api("hq_supervisor").post(hazard_url(hazard, "verify"), ACTION_BODIES["verify"](world), format="json")
+    assert response.json()["is_supervised"] is False
+
+
+def test_unit_outside_jurisdiction_reads_as_nonexistent(world, api):
+    hazard = world.listed()
+    client = api("hq_officer")
+    outside = client.post(
+        hazard_url(hazard, "assign"), {**ACTION_BODIES["assign"](world), "unit": world.wb_unit.pk}, format="json"
+    )
+    missing = client.post(
+        hazard_url(hazard, "assign"), {**ACTION_BODIES["assign"](world), "unit": 999999}, format="json"
+    )
+    assert outside.status_code == missing.status_code == 400
+    assert outside.json()["fields"]["unit"] == [
+        m.replace("999999", str(world.wb_unit.pk)) for m in missing.json()["fields"]["unit"]
+    ]
+
+
+def test_unit_contact_region_picker_starts_at_the_unit(world, api):
+    assert [r["code"] for r in api("unit_demo").get(f"{API}/regions/").json()] == [world.hq_village.code]
+
+
+def test_unknown_api_url_answers_in_the_error_shape(world, api):
+    response = api("hq_officer").get(f"{API}/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_outsider_gets_404_on_every_registered_action(world, api):
+    """Generic: every detail action of every hazard and extension route, taken from the router."""
+    from hazards.api.views import ExtensionViewSet, HazardViewSet
+
+    hazard = world.rectifying()
+    extension = services_request_extension(world, hazard)
+    wb = api("wb_officer")
+    for viewset, obj, prefix in ((HazardViewSet, hazard, "hazards"), (ExtensionViewSet, extension, "extensions")):
+        for extra in viewset.get_extra_actions():
+            if not extra.detail:
+                continue
+            url = f"{API}/{prefix}/{obj.pk}/{extra.url_path}/"
+            for method in extra.mapping:
+                response = getattr(wb, method)(url, {}, format="json")
+                assert response.status_code == 404, (method, url)
+        assert wb.get(f"{API}/{prefix}/{obj.pk}/").status_code == 404
+
+
+def services_request_extension(world, hazard):
+    from hazards import services
+
+    return services.extension_request(
+        hazard=hazard, by=world.unit_demo, requested_deadline=future_deadline(40), reason="等待设备"
+    )

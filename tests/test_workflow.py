@@ -448,3 +448,76 @@ def test_events_cannot_be_rewritten(world):
         HazardEvent.objects.filter(pk=event.pk).update(comment="篡改")
     with pytest.raises(TypeError):
         HazardEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_every_round_of_rectification_stays_in_the_timeline(world):
+    hazard = world.submitted()
+    hazard = services.hazard_reject(hazard=hazard, by=world.hq_supervisor, reason="不合格")
+    services.hazard_submit(hazard=hazard, by=world.unit_demo, measures="第二次整改", completed_on=timezone.localdate())
+    reports = [e.changes["measures"][1] for e in HazardEvent.objects.filter(hazard=hazard, action=Action.SUBMIT)]
+    assert reports == ["已重新敷设接地线并检测合格。", "第二次整改"]
+
+
+def test_pending_extension_lapses_when_the_hazard_is_closed(world):
+    hazard = world.rectifying()
+    extension = services.extension_request(
+        hazard=hazard, by=world.unit_demo, requested_deadline=future_deadline(40), reason="等待设备"
+    )
+    hazard = services.hazard_submit(
+        hazard=Hazard.objects.get(pk=hazard.pk),
+        by=world.unit_demo,
+        measures="已整改",
+        completed_on=timezone.localdate(),
+        photos=[png_upload()],
+    )
+    services.hazard_verify(hazard=hazard, by=world.hq_supervisor, method="on_site", opinion="同意")
+    extension.refresh_from_db()
+    assert extension.status == ExtensionStatus.LAPSED
+
+
+def test_level_cannot_change_under_supervision_and_general_hazards_carry_no_plan(world):
+    major = world.listed_major()
+    perform(world, Action.LIST_SUPERVISION, major, world.hq_supervisor)
+    with pytest.raises(IllegalTransition):
+        services.hazard_update(
+            hazard=Hazard.objects.get(pk=major.pk), by=world.hq_officer, changes={"level": "general"}
+        )
+
+    general = world.listed()
+    with nothing_written(general), pytest.raises(ValidationError) as error:
+        services.hazard_update(hazard=general, by=world.hq_officer, changes={"plan_funds": 99})
+    assert "level" in error.value.message_dict
+    assigned = world.assigned()
+    with pytest.raises(ValidationError):
+        services.hazard_update(hazard=assigned, by=world.hq_officer, changes={"stop_production": "all"})
+
+
+def test_officer_cannot_give_a_deadline_at_listing(world):
+    with pytest.raises(ValidationError) as error:
+        services.hazard_create(details=world.details(), by=world.hq_officer, deadline=future_deadline())
+    assert "deadline" in error.value.message_dict
+    assert not Hazard.objects.exists()
+
+
+def test_assign_by_working_days_counts_the_official_calendar(world):
+    from hazards.workdays import add_working_days
+
+    hazard = services.hazard_assign(
+        hazard=world.listed(),
+        by=world.hq_officer,
+        unit=world.hq_unit,
+        responsible_person="李四",
+        requirements="整改",
+        working_days=5,
+    )
+    assert hazard.deadline == add_working_days(timezone.localdate(), 5)
+
+
+def test_superusers_are_administrators(db):
+    from accounts.models import User
+
+    root = User.objects.create_superuser("root", "root@example.test", "x")
+    assert root.role == "administrator"
+    root.role = "county_officer"
+    with pytest.raises(ValidationError):
+        root.full_clean()

@@ -71,10 +71,7 @@ class RegionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
             return queryset.filter(parent__code=params["parent"])
         if params.get("level"):
             return queryset
-        # The roots of what the caller may see: their home region (or the top of the tree).
-        user = self.request.user
-        root = user.region if user.region_id else None
-        return queryset.filter(pk=root.pk) if root else queryset.filter(parent__isnull=True)
+        return queryset & Region.objects.roots_for(self.request.user)
 
 
 @extend_schema_view(list=extend_schema(summary="行业领域"), retrieve=extend_schema(summary="行业领域详情"))

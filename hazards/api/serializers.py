@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit
-from config.api import StrictSerializer
+from config.api import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
 from hazards.choices import (
     AttachmentPhase,
     AuthorityLevel,
@@ -22,7 +21,6 @@ from hazards.choices import (
     VerificationMethod,
 )
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, Sector, SupervisionListing
-from hazards.workdays import add_working_days
 
 
 class RegionRefSerializer(serializers.Serializer):
@@ -171,7 +169,7 @@ class HazardSerializer(serializers.ModelSerializer):
 class HazardCreateSerializer(StrictSerializer):
     """列单 (or, for a unit contact, 企业自查 with the person and deadline)."""
 
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), label=_("区划代码"))
+    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), label=_("区划代码"))
     sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), label=_("行业领域代码"))
     title = serializers.CharField(max_length=200, label=_("隐患名称"))
     description = serializers.CharField(label=_("隐患描述"))
@@ -193,7 +191,7 @@ class HazardCreateSerializer(StrictSerializer):
 class HazardUpdateSerializer(StrictSerializer):
     """Fields that may still change: 列单 fields while listed, the 治理方案 while open."""
 
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
+    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), required=False)
     sector = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), required=False)
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False)
@@ -218,7 +216,7 @@ class HazardUpdateSerializer(StrictSerializer):
 
 
 class AssignSerializer(StrictSerializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=ResponsibleUnit.objects.all(), label=_("责任单位 ID"))
+    unit = ScopedPrimaryKeyRelatedField(queryset=ResponsibleUnit.objects.all(), label=_("责任单位 ID"))
     responsible_person = serializers.CharField(max_length=64, label=_("整改责任人"))
     responsible_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     requirements = serializers.CharField(label=_("整改要求"))
@@ -226,13 +224,6 @@ class AssignSerializer(StrictSerializer):
     working_days = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1, max_value=365, label=_("或：整改期限（工作日数）")
     )
-
-    def validate(self, attrs: dict) -> dict:
-        deadline, working_days = attrs.pop("deadline"), attrs.pop("working_days")
-        if (deadline is None) == (working_days is None):
-            raise serializers.ValidationError({"deadline": [_("请填写整改期限或工作日数（二选一）。")]})
-        attrs["deadline"] = deadline or add_working_days(timezone.localdate(), working_days)
-        return attrs
 
 
 class EmptySerializer(StrictSerializer):

@@ -14,7 +14,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.choices import Role
 from config.api import Conflict, KeysetPagination, PreconditionFailed, ScopedViewSetMixin
 from hazards import services
 from hazards.api import serializers as s
@@ -54,7 +53,12 @@ def etag(hazard: Hazard) -> str:
     return f'"{hazard.pk}-{hazard.version}"'
 
 
-def hazard_response(hazard: Hazard, *, status_code: int = status.HTTP_200_OK, headers: dict | None = None) -> Response:
+def hazard_response(
+    hazard: Hazard, *, status_code: int = status.HTTP_200_OK, headers: dict | None = None, reload: bool = True
+) -> Response:
+    if reload:
+        # Re-read with the list's annotations, so derived fields (is_supervised) reflect the change just made.
+        hazard = HazardViewSet.queryset.get(pk=hazard.pk)
     return Response(
         s.HazardSerializer(hazard).data, status=status_code, headers={"ETag": etag(hazard), **(headers or {})}
     )
@@ -83,7 +87,7 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        return hazard_response(self.get_object())
+        return hazard_response(self.get_object(), reload=False)
 
     def get_object_for_change(self) -> Hazard:
         hazard = self.get_object()
@@ -138,11 +142,9 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         major = data.pop("major")
         person, deadline = data.pop("responsible_person"), data.pop("deadline")
         details = services.HazardDetails(**data, major=services.MajorDetails(**major) if major else None)
-        user = self.request.user
-        if user.role == Role.UNIT_CONTACT:
-            hazard = services.hazard_self_report(details=details, by=user, responsible_person=person, deadline=deadline)
-        else:
-            hazard = services.hazard_list(details=details, by=user)
+        hazard = services.hazard_create(
+            details=details, by=self.request.user, responsible_person=person, deadline=deadline
+        )
         location = f"{self.request.build_absolute_uri(self.request.path)}{hazard.pk}/"
         return hazard_response(hazard, status_code=status.HTTP_201_CREATED, headers={"Location": location})
 

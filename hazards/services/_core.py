@@ -123,3 +123,13 @@ def lift_active_listing(*, hazard: Hazard, by: User, at: datetime.datetime, comm
         changes={"supervision": [listing.notice_number, None]},
         comment=comment,
     )
+
+
+def lapse_pending_extensions(*, hazard: Hazard, at: datetime.datetime, comment: str) -> None:
+    """A pending 延期 request cannot be decided once the hazard is closed or voided: it lapses."""
+    from hazards.choices import ExtensionStatus
+    from hazards.models import ExtensionRequest
+
+    ExtensionRequest.objects.filter(hazard=hazard, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=at, decision_comment=comment
+    )

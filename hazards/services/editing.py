@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Region, User
 from hazards import permissions
 from hazards.choices import Action, Level, Status
-from hazards.models import Hazard
+from hazards.errors import IllegalTransition
+from hazards.models import Hazard, SupervisionListing
 from hazards.services._core import apply_transition, event_value, field_error
 
 # What 列单 recorded may be corrected until the hazard is handed over.
@@ -28,7 +29,9 @@ MAJOR_FIELDS = frozenset({"major_standard", "major_standard_item"}) | PLAN_FIELD
 def editable_fields(hazard: Hazard) -> frozenset[str]:
     if not hazard.is_open:
         return frozenset()
-    return LISTING_FIELDS | PLAN_FIELDS if hazard.status == Status.LISTED else PLAN_FIELDS
+    if hazard.status == Status.LISTED:
+        return LISTING_FIELDS | PLAN_FIELDS
+    return PLAN_FIELDS if hazard.level == Level.MAJOR else frozenset()
 
 
 def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazard:
@@ -48,8 +51,12 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazar
     candidate = Hazard.objects.get(pk=hazard.pk)
     for name, value in changes.items():
         setattr(candidate, name, value)
-    if candidate.level == Level.GENERAL and any(getattr(candidate, f) for f in ("major_standard", "plan_measures")):
-        raise field_error("level", _("一般隐患不填写判定标准和治理方案，请先改为重大隐患。"), "not_major")
+    if "level" in changes and SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
+        raise IllegalTransition(_("挂牌督办中的隐患不能调整等级。"), status=hazard.status)
+    if candidate.level == Level.GENERAL and any(
+        getattr(candidate, name) != Hazard._meta.get_field(name).get_default() for name in MAJOR_FIELDS
+    ):
+        raise field_error("level", _("一般隐患不填写判定标准和治理方案，请清空这些内容或改为重大隐患。"), "not_major")
     if candidate.level == Level.MAJOR and not (candidate.major_standard and candidate.major_standard_item.strip()):
         raise field_error("major_standard", _("重大事故隐患须写明判定标准及条款。"), "required")
     candidate.full_clean(exclude=["number", "county", "found_by"])

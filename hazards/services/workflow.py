@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import RegionLevel
+from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit, User
 from hazards import permissions
 from hazards.choices import (
@@ -31,12 +31,14 @@ from hazards.services._core import (
     apply_transition,
     event_value,
     field_error,
+    lapse_pending_extensions,
     lift_active_listing,
     require_future_date,
     require_text,
 )
 from hazards.services.attachments import check_attachment_allowed, save_attachments, validate_upload
 from hazards.services.numbers import next_hazard_number
+from hazards.workdays import add_working_days
 
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
@@ -147,6 +149,26 @@ def hazard_list(*, details: HazardDetails, by: User, photos: Sequence[UploadedFi
     return _create(hazard=hazard, by=by, action=Action.LIST, photos=photos)
 
 
+def hazard_create(
+    *,
+    details: HazardDetails,
+    by: User,
+    responsible_person: str = "",
+    deadline: datetime.date | None = None,
+    photos: Sequence[UploadedFile] = (),
+) -> Hazard:
+    """列单 by whoever may: a unit contact's hazard is 企业自查 and needs its person and deadline;
+    an officer's is handed over later, so giving them now is an error rather than silently dropped."""
+    if by.role == Role.UNIT_CONTACT:
+        return hazard_self_report(
+            details=details, by=by, responsible_person=responsible_person, deadline=deadline, photos=photos
+        )
+    if responsible_person or deadline:
+        field = "deadline" if deadline else "responsible_person"
+        raise field_error(field, _("整改责任人和期限在交单时填写。"), "not_yet")
+    return hazard_list(details=details, by=by, photos=photos)
+
+
 def hazard_self_report(
     *,
     details: HazardDetails,
@@ -183,11 +205,17 @@ def hazard_assign(
     unit: ResponsibleUnit,
     responsible_person: str,
     requirements: str,
-    deadline: datetime.date,
+    deadline: datetime.date | None = None,
+    working_days: int | None = None,
     responsible_phone: str = "",
 ) -> Hazard:
-    """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline."""
+    """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline,
+    given as a date or as so many 工作日 from today."""
     permissions.check_transition(by, Action.ASSIGN, hazard)
+    if (deadline is None) == (working_days is None):
+        raise field_error("deadline", _("请填写整改期限或工作日数（二选一）。"), "required")
+    if working_days is not None:
+        deadline = add_working_days(timezone.localdate(), working_days)
     now = timezone.now()
     if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
@@ -253,6 +281,13 @@ def hazard_submit(
             action=Action.SUBMIT,
             by=by,
             fields={"measures": measures, "completed_on": completed_on, "cost": cost, "submitted_at": now},
+            # Each round's report stays in the timeline, even after a rejection overwrites the row.
+            changes={
+                "measures": [None, measures],
+                "completed_on": [None, event_value(completed_on)],
+                "cost": [None, event_value(cost)],
+            },
+            comment=measures,
             at=now,
         )
 
@@ -286,6 +321,7 @@ def hazard_verify(
             at=now,
         )
         lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已销号，自动摘牌。"))
+        lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已销号，申请自动失效。"))
     return hazard
 
 
@@ -304,4 +340,5 @@ def hazard_void(*, hazard: Hazard, by: User, reason: str) -> Hazard:
             hazard=hazard, action=Action.VOID, by=by, fields={"void_reason": reason}, comment=reason, at=now
         )
         lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已作废，自动摘牌。"))
+        lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已作废，申请自动失效。"))
     return hazard
