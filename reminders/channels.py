@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from accounts.models import User
+from reminders import sms
 from reminders.choices import Channel
 from reminders.models import InboxMessage
 
@@ -28,6 +29,8 @@ def send(channel: str, *, recipient: User, title: str, body: str) -> None:
         InboxMessage.objects.create(recipient=recipient, title=title, body=body)
     elif channel == Channel.EMAIL:
         _email(recipient, title, body)
+    elif channel == Channel.SMS:
+        _sms(recipient, title, body)
     else:
         raise DeliveryError(f"unknown channel {channel!r}", permanent=True)
 
@@ -41,3 +44,12 @@ def _email(recipient: User, title: str, body: str) -> None:
         raise DeliveryError(str(exc), permanent=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(str(exc), permanent=False) from exc
+
+
+def _sms(recipient: User, title: str, body: str) -> None:
+    if not recipient.phone:
+        raise DeliveryError("recipient has no phone number", permanent=True)
+    try:
+        sms.send_sms(recipient.phone, f"{title}\n{body}")
+    except sms.SmsError as exc:
+        raise DeliveryError(str(exc), permanent=exc.permanent) from exc

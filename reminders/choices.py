@@ -25,6 +25,7 @@ class Recipient(models.TextChoices):
 class Channel(models.TextChoices):
     INBOX = "inbox", _("站内消息")
     EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
 
 
 class NotificationStatus(models.TextChoices):

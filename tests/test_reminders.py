@@ -222,3 +222,24 @@ def test_inbox_api_lists_only_my_messages_and_marks_them_read(people):
     assert client.get("/api/v1/inbox/unread-count/").json() == {"unread": 0}
     other = InboxMessage.objects.get(recipient=people.hq_officer)
     assert client.post(f"/api/v1/inbox/{other.pk}/read/").status_code == 404
+
+
+def test_sms_channel_goes_through_the_provider_interface(people, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="reminders.sms")
+    people.unit_demo.phone = "13800001234"
+    people.unit_demo.save()
+    ReminderRule.objects.create(
+        name="短信测试",
+        offset_days=0,
+        day_kind="calendar",
+        recipients=["unit_contact"],
+        channels=["sms"],
+        immediate=True,
+    )
+    hazard = people.rectifying()
+    services.sweep(now=at(hazard.deadline))
+    assert services.deliver_immediate(now=at(hazard.deadline)) == 1
+    assert Notification.objects.get(channel="sms").status == "sent"
+    assert any("138****1234" in r.getMessage() for r in caplog.records)
