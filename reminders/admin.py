@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from reminders.models import InboxMessage, Notification, ReminderRule
+from reminders.models import InboxMessage, Notification, ReminderRule, RobotTarget
+
+
+@admin.register(RobotTarget)
+class RobotTargetAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "region", "is_active", "disabled_reason")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+    autocomplete_fields = ("region",)
 
 
 @admin.register(ReminderRule)
@@ -39,7 +47,7 @@ class NotificationAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "channel", "immediate")
     search_fields = ("hazard__number", "recipient__username", "recipient__full_name")
-    list_select_related = ("hazard", "rule", "recipient")
+    list_select_related = ("hazard", "rule", "recipient", "target")
     show_full_result_count = False
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -26,6 +26,13 @@ class Channel(models.TextChoices):
     INBOX = "inbox", _("站内消息")
     EMAIL = "email", _("电子邮件")
     SMS = "sms", _("短信")
+    # The 企业微信/钉钉 group robots of the hazard's county and city (RobotTarget), not a person.
+    ROBOT = "robot", _("群机器人")
+
+
+class RobotKind(models.TextChoices):
+    WECOM = "wecom", _("企业微信群机器人")
+    DINGTALK = "dingtalk", _("钉钉群机器人")
 
 
 class NotificationStatus(models.TextChoices):

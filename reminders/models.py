@@ -15,7 +15,7 @@ from accounts.models import Region
 from hazards.choices import Level
 from hazards.models import Hazard
 from hazards.workdays import add_working_days
-from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient
+from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient, RobotKind
 from reminders.querysets import InboxMessageQuerySet
 
 
@@ -87,6 +87,28 @@ class ReminderRule(models.Model):
         return today + datetime.timedelta(days=1) if self.repeat_daily else None
 
 
+class RobotTarget(models.Model):
+    """群机器人: a WeCom or DingTalk group robot that receives the reminders of a region's hazards."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=RobotKind.choices)
+    name = models.CharField(_("名称"), max_length=64)
+    region = models.ForeignKey(
+        Region, verbose_name=_("区划"), on_delete=models.PROTECT, help_text=_("该区划及下级的隐患提醒发到此群")
+    )
+    webhook_url = models.URLField(_("Webhook 地址"), max_length=500)
+    secret = models.CharField(_("加签密钥"), max_length=128, blank=True, help_text=_("钉钉“加签”时填写"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    disabled_reason = models.TextField(_("停用原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("群机器人")
+        verbose_name_plural = _("群机器人")
+        ordering = ["region__code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Notification(models.Model):
     """提醒记录: one row per (hazard, rule, deadline value, occurrence, recipient, channel), written
     before sending and updated after, so "why did nobody tell us" always has an answer."""
@@ -96,8 +118,12 @@ class Notification(models.Model):
     # An approved extension changes the deadline and so starts a new cycle of reminders.
     anchor_date = models.DateField(_("期限"))
     occurrence = models.DateField(_("提醒日"))
+    # A person, or for the robot channel a group robot: exactly one of the two.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.ForeignKey(
+        RobotTarget, verbose_name=_("群机器人"), null=True, on_delete=models.PROTECT, related_name="+"
     )
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     immediate = models.BooleanField(_("立即发送"), default=False)
@@ -119,6 +145,15 @@ class Notification(models.Model):
                 fields=["hazard", "rule", "anchor_date", "occurrence", "recipient", "channel"],
                 name="notification_once_per_rule_deadline_recipient",
             ),
+            # NULL recipients are distinct in a unique index, so robot rows need their own.
+            models.UniqueConstraint(
+                fields=["hazard", "rule", "anchor_date", "occurrence", "target"],
+                condition=Q(target__isnull=False),
+                name="notification_once_per_rule_deadline_robot",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=True) ^ Q(target__isnull=True), name="notification_person_or_robot"
+            ),
         ]
         indexes = [
             # The delivery and digest tasks look only at what is still to send.
@@ -126,7 +161,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.hazard_id}/{self.rule_id}/{self.occurrence} → {self.recipient_id} ({self.channel})"
+        to = self.recipient_id or f"robot {self.target_id}"
+        return f"{self.hazard_id}/{self.rule_id}/{self.occurrence} → {to} ({self.channel})"
 
 
 class InboxMessage(models.Model):

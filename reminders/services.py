@@ -23,8 +23,8 @@ from accounts.models import User
 from hazards.choices import OPEN_STATUSES, AuthorityLevel
 from hazards.models import Hazard, SupervisionListing
 from reminders import channels
-from reminders.choices import Anchor, NotificationStatus, Recipient
-from reminders.models import Notification, ReminderRule
+from reminders.choices import Anchor, Channel, NotificationStatus, Recipient
+from reminders.models import Notification, ReminderRule, RobotTarget
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ def _plan(
     today = timezone.localdate(now)
     facts = _facts(ids)
     people = _people(facts)
+    robots = list(RobotTarget.objects.filter(is_active=True).select_related("region"))
     planned: list[Notification] = []
     next_times: dict[datetime.datetime | None, list[int]] = defaultdict(list)
     # Closed or voided since they were scheduled: nothing more to plan.
@@ -115,19 +116,22 @@ def _plan(
                 continue
             occurrence = rule.occurrence_on(anchor, today)
             if occurrence is not None and (rule.repeat_daily or (today - occurrence).days <= CATCH_UP_DAYS):
+                row = {
+                    "hazard_id": hazard.id,
+                    "rule": rule,
+                    "anchor_date": anchor,
+                    "occurrence": occurrence,
+                    "immediate": rule.immediate,
+                    "created_at": now,
+                }
+                personal = [c for c in rule.channels if c != Channel.ROBOT]
                 for recipient_id in _recipients(rule, hazard, people):
+                    planned += [Notification(**row, recipient_id=recipient_id, channel=c) for c in personal]
+                if Channel.ROBOT in rule.channels:
                     planned += [
-                        Notification(
-                            hazard_id=hazard.id,
-                            rule=rule,
-                            anchor_date=anchor,
-                            occurrence=occurrence,
-                            recipient_id=recipient_id,
-                            channel=channel,
-                            immediate=rule.immediate,
-                            created_at=now,
-                        )
-                        for channel in rule.channels
+                        Notification(**row, target=robot, channel=Channel.ROBOT)
+                        for robot in robots
+                        if hazard.region_path.startswith(robot.region.path)
                     ]
             upcoming = rule.next_date(anchor, today)
             if upcoming is not None and (next_date is None or upcoming < next_date):
@@ -215,16 +219,18 @@ def _describe(notification: Notification) -> dict:
 
 def deliver_immediate(*, now: datetime.datetime | None = None) -> int:
     """Send each pending immediate notification on its own (major and supervised hazards)."""
-    pending = Notification.objects.filter(_sendable(now), immediate=True).values_list("recipient_id", "channel")
-    return sum(_deliver_group(recipient_id, channel, immediate=True, now=now) for recipient_id, channel in set(pending))
+    return _deliver_all(immediate=True, now=now)
 
 
 def send_digests(*, now: datetime.datetime | None = None) -> int:
     """One message per recipient and channel listing all their due and overdue items; never empty."""
-    pending = Notification.objects.filter(_sendable(now), immediate=False).values_list("recipient_id", "channel")
-    return sum(
-        _deliver_group(recipient_id, channel, immediate=False, now=now) for recipient_id, channel in set(pending)
-    )
+    return _deliver_all(immediate=False, now=now)
+
+
+def _deliver_all(*, immediate: bool, now: datetime.datetime | None) -> int:
+    pending = Notification.objects.filter(_sendable(now), immediate=immediate)
+    groups = set(pending.values_list("recipient_id", "target_id", "channel"))
+    return sum(_deliver_group(*group, immediate=immediate, now=now) for group in groups)
 
 
 def _sendable(now: datetime.datetime | None) -> Q:
@@ -232,11 +238,15 @@ def _sendable(now: datetime.datetime | None) -> Q:
     return Q(status=NotificationStatus.PENDING) | Q(status=NotificationStatus.SENDING, claimed_at__lt=stale)
 
 
-def _deliver_group(recipient_id: int, channel: str, *, immediate: bool, now: datetime.datetime | None) -> int:
+def _deliver_group(
+    recipient_id: int | None, target_id: int | None, channel: str, *, immediate: bool, now: datetime.datetime | None
+) -> int:
     """Claim the recipient's sendable rows, send one message, mark them sent: inside one transaction
     for the inbox (so it happens exactly once); claim-then-send for external channels."""
     now = now or timezone.now()
-    rows = Notification.objects.filter(_sendable(now), recipient_id=recipient_id, channel=channel, immediate=immediate)
+    rows = Notification.objects.filter(
+        _sendable(now), recipient_id=recipient_id, target_id=target_id, channel=channel, immediate=immediate
+    )
     with transaction.atomic():
         ids = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
         if not ids:
@@ -254,26 +264,30 @@ def _deliver_group(recipient_id: int, channel: str, *, immediate: bool, now: dat
             status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
         if channels.is_transactional(channel):
-            return _send(ids, recipient_id, channel, now)
-    return _send(ids, recipient_id, channel, now)
+            return _send(ids, recipient_id, target_id, channel, now)
+    return _send(ids, recipient_id, target_id, channel, now)
 
 
-def _send(ids: list[int], recipient_id: int, channel: str, now: datetime.datetime) -> int:
+def _send(ids: list[int], recipient_id: int | None, target_id: int | None, channel: str, now) -> int:
     items = (
         Notification.objects.filter(pk__in=ids)
         .select_related("hazard", "rule")
         .order_by("hazard__deadline", "hazard_id")
     )
-    message = _compose(list(items), today=timezone.localdate(now))
-    recipient = User.objects.get(pk=recipient_id)
+    title, body = _compose(list(items), today=timezone.localdate(now))
     try:
-        channels.send(channel, recipient=recipient, title=message[0], body=message[1])
+        if target_id is not None:
+            channels.send_to_robot(RobotTarget.objects.get(pk=target_id), title=title, body=body)
+        else:
+            channels.send(channel, recipient=User.objects.get(pk=recipient_id), title=title, body=body)
     except channels.DeliveryError as exc:
-        logger.warning("Reminder to user %s on %s failed: %s", recipient_id, channel, exc)
+        logger.warning("Reminder to %s on %s failed: %s", recipient_id or f"robot {target_id}", channel, exc)
         Notification.objects.filter(pk__in=ids).update(
             status=NotificationStatus.FAILED if exc.permanent else NotificationStatus.PENDING,
             last_error=str(exc)[:2000],
         )
+        if exc.permanent and target_id is not None:
+            channels.disable_robot(target_id, reason=str(exc))
         return 0
     Notification.objects.filter(pk__in=ids).update(status=NotificationStatus.SENT, sent_at=timezone.now())
     return 1

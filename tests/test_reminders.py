@@ -243,3 +243,62 @@ def test_sms_channel_goes_through_the_provider_interface(people, caplog):
     assert services.deliver_immediate(now=at(hazard.deadline)) == 1
     assert Notification.objects.get(channel="sms").status == "sent"
     assert any("138****1234" in r.getMessage() for r in caplog.records)
+
+
+@pytest.fixture
+def robot_server():
+    from tests.robot_server import RobotServer
+
+    with RobotServer() as server:
+        yield server
+
+
+def robot_rule() -> ReminderRule:
+    return ReminderRule.objects.create(
+        name="群机器人测试",
+        offset_days=0,
+        day_kind="calendar",
+        recipients=["unit_contact"],
+        channels=["robot"],
+        immediate=True,
+    )
+
+
+def test_robot_channel_sends_one_merged_markdown_message_per_group(people, robot_server):
+    from reminders.models import RobotTarget
+
+    robot = robot_server.dingtalk_robot(secret="SEC-test")
+    RobotTarget.objects.create(
+        kind="dingtalk", name="红旗区安全群", region=people.hongqi, webhook_url=robot.webhook_url, secret="SEC-test"
+    )
+    RobotTarget.objects.create(kind="wecom", name="卫滨区群", region=people.weibin, webhook_url="http://127.0.0.1:9/x")
+    robot_rule()
+    first, second = people.rectifying(), people.rectifying()
+    Hazard.objects.filter(pk=second.pk).update(deadline=first.deadline)
+
+    services.sweep(now=at(first.deadline))
+    assert services.deliver_immediate(now=at(first.deadline)) == 1
+
+    (received,) = robot_server.received
+    text = received.body["markdown"]["text"]
+    assert first.number in text and second.number in text
+    assert Notification.objects.filter(target__isnull=False, status="sent").count() == 2
+
+
+def test_a_robot_with_a_wrong_secret_is_disabled_and_the_administrator_told(people, robot_server):
+    from reminders.models import RobotTarget
+
+    robot = robot_server.dingtalk_robot(secret="RIGHT")
+    target = RobotTarget.objects.create(
+        kind="dingtalk", name="红旗区安全群", region=people.hongqi, webhook_url=robot.webhook_url, secret="WRONG"
+    )
+    robot_rule()
+    hazard = people.rectifying()
+    services.sweep(now=at(hazard.deadline))
+
+    assert services.deliver_immediate(now=at(hazard.deadline)) == 0
+
+    target.refresh_from_db()
+    assert not target.is_active
+    assert Notification.objects.get(target=target).status == "failed"
+    assert InboxMessage.objects.filter(recipient=people.admin, title__contains="红旗区安全群").exists()
