@@ -1,5 +1,12 @@
 # The production image of 隐患清单: one image runs web (gunicorn), worker, beat and the one-shot
 # migrate service of docker-compose.yml.
+
+# Front-end packages (Bootstrap, htmx) from the npm registry, pinned by package-lock.json.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +26,8 @@ RUN pip install -r requirements.txt
 
 # The code stays owned by root: the app user can write only var/ (media, beat schedule).
 COPY . .
+COPY --from=assets /build/node_modules ./node_modules
+RUN python scripts/assets.py
 # Static files are built into the image (whitenoise serves them with a manifest). The key below exists
 # only for this build step; the containers refuse to start without a real SECRET_KEY.
 RUN SECRET_KEY=collectstatic-build-only DEBUG=0 python manage.py collectstatic --noinput --verbosity 0 \

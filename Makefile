@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: run test lint
+.PHONY: run test lint assets
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,20 @@ $(RUN_STAMP): requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Browser assets (Bootstrap, htmx) from the npm registry at the versions of package-lock.json, copied
+# into static/vendor/ (scripts/assets.py); redone when the lock file or the copy list changes.
+ASSETS_STAMP := static/vendor/.installed
+$(ASSETS_STAMP): package.json package-lock.json scripts/assets.py
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	$(PYTHON) scripts/assets.py
+	touch $@
+
+assets: $(ASSETS_STAMP)
+
 # The whole system on this machine: migrate, seed the demo city once, then the web server on
 # 127.0.0.1:8000 (HOST and PORT override), a Celery worker and Celery beat; Ctrl-C stops all three.
 # SQLite and a filesystem broker under var/ unless DATABASE_URL and REDIS_URL are set (scripts/run.py).
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) $(ASSETS_STAMP)
 	$(PY) scripts/run.py
 
 lint: $(DEV_STAMP)
@@ -33,5 +43,5 @@ lint: $(DEV_STAMP)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 # Lint, checks and the whole suite against a throwaway PostgreSQL and Redis (tests/harness.py).
-test: lint
+test: lint $(ASSETS_STAMP)
 	$(PY) -m tests.harness -- $(VENV)/bin/pytest

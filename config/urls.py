@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from hazards.urls import auth_urlpatterns
 
 admin.site.site_header = "隐患清单 管理后台"
 admin.site.site_title = "隐患清单"
@@ -17,9 +18,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
+    *auth_urlpatterns,
+    path("", include("hazards.urls")),
 ]
 
 handler404 = "config.api.api_aware_404"

@@ -193,7 +193,9 @@ def test_supervision_is_active_on_open_major_hazards_and_lifted_on_closing(demo)
 
 def test_extension_requests_of_each_status_agree_with_the_deadline_history(demo):
     requests = ExtensionRequest.objects.select_related("hazard")
-    assert set(requests.values_list("status", flat=True)) == set(ExtensionStatus)
+    # Lapsed requests arise only when a hazard is closed through the services, never in the demo.
+    decided = {ExtensionStatus.PENDING, ExtensionStatus.APPROVED, ExtensionStatus.DENIED}
+    assert set(requests.values_list("status", flat=True)) == decided
     events = histories()
     for request in requests:
         assert request.requested_deadline > request.current_deadline

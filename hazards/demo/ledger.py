@@ -98,7 +98,8 @@ def draw_outline(
     # A pending request belongs to an open hazard whose deadline has not passed.
     may_pend = status in (Status.ASSIGNED, Status.RECTIFYING) and not rejections and deadline != OVERDUE
     if extension is None and reached != Status.LISTED and not quick_fix and rng.random() < (0.15 if may_pend else 0.08):
-        extension = rng.choices(list(ExtensionStatus), weights=(50, 30, 20) if may_pend else (0, 60, 40))[0]
+        decided = (ExtensionStatus.PENDING, ExtensionStatus.APPROVED, ExtensionStatus.DENIED)
+        extension = rng.choices(decided, weights=(50, 30, 20) if may_pend else (0, 60, 40))[0]
     return Outline(
         status=status,
         age=_age(rng, status, deadline, major),

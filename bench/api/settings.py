@@ -1,0 +1,41 @@
+"""Settings for the API benchmark: the project's settings, the benchmark's URLs, throttling out of the way.
+
+    DJANGO_SETTINGS_MODULE=bench.api.settings
+
+Everything else (middleware, authentication, the Redis cache that holds the throttle counters,
+persistent database connections with health checks) stays as in production, for both the project's
+endpoint and the bare one. Throttling stays on by default, so every request still pays its Redis round
+trips; only the rate is raised, per second so that the history list DRF keeps per token stays as short
+as it is in production (``BENCH_THROTTLE=off`` removes the throttle classes altogether).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("DEBUG", "false")
+
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK, env_bool
+
+ROOT_URLCONF = "bench.api.urls"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "user": os.environ.get("BENCH_API_RATE_USER", "100000/s"),
+    },
+}
+if not env_bool("BENCH_THROTTLE", True):
+    REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
+
+# One line per request would cost the workers more than it tells; errors still reach the console.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,26 @@
+"""URLs of the browser app, mounted at the site root by config/urls.py."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from hazards import views
+
+app_name = "hazards"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("hazards/", views.hazard_list, name="list"),
+    path("hazards/<int:pk>/", views.hazard_detail, name="detail"),
+    path("hazards/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("messages/", views.messages, name="messages"),
+]
+
+# Login and logout live outside the app namespace, where LOGIN_URL and the templates expect them.
+auth_urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

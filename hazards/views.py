@@ -1,0 +1,269 @@
+"""The browser app, first slice: 工作台, 隐患列表, 隐患详情 and the scoped attachment download.
+
+Every page starts from ``Hazard.objects.visible_to(user)``: outside one's jurisdiction a hazard does
+not exist (404). Lists reuse the API's FilterSet and keyset pagination, so the browser and the API
+filter and page the same way and nothing ever counts the table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.request import Request
+
+from accounts.choices import RegionLevel, Role
+from accounts.models import Region
+from hazards.api.views import HazardPagination
+from hazards.choices import OPEN_STATUSES, AttachmentPhase, Level, Stage, Status
+from hazards.filtersets import HazardFilterSet
+from hazards.models import Attachment, Hazard, Sector, SupervisionListing
+from hazards.permissions import allowed_actions
+from hazards.workdays import add_working_days
+
+DUE_SOON_WORKING_DAYS = 3
+
+# The columns a list can be sorted by; each toggles between ascending and descending.
+SORTABLE = {"deadline": _("整改期限"), "found_at": _("发现时间"), "updated_at": _("更新时间")}
+
+
+def visible_hazards(request: HttpRequest) -> QuerySet[Hazard]:
+    return Hazard.objects.visible_to(request.user)
+
+
+# --- 工作台 -------------------------------------------------------------------------------------------
+
+# What waits for whom: the cards each role sees first ("mine") and the ones shown for context.
+ROLE_CARDS: dict[str, tuple[str, ...]] = {
+    Role.COUNTY_OFFICER: ("listed", "assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised"),
+    Role.UNIT_CONTACT: ("assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised"),
+    Role.SUPERVISOR: ("submitted", "overdue", "supervised", "due_soon", "listed", "assigned", "rectifying"),
+}
+ALL_CARDS = ("listed", "assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised")
+MINE: dict[str, frozenset[str]] = {
+    Role.COUNTY_OFFICER: frozenset({"listed"}),
+    Role.UNIT_CONTACT: frozenset({"assigned", "rectifying"}),
+    Role.SUPERVISOR: frozenset({"submitted"}),
+}
+CARD_TITLES = {
+    "listed": _("待交单"),
+    "assigned": _("待签收"),
+    "rectifying": _("整改中"),
+    "submitted": _("待验收"),
+    "overdue": _("已逾期"),
+    "due_soon": _("3 个工作日内到期"),
+    "supervised": _("挂牌督办中"),
+}
+
+
+def home_counts(hazards: QuerySet[Hazard], today: datetime.date) -> dict[str, int]:
+    """Every count of the 工作台 in one aggregate over the user's visible hazards."""
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    open_q = Q(status__in=OPEN_STATUSES)
+    active_listing = Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True))
+    return hazards.aggregate(
+        listed=Count("pk", filter=Q(status=Status.LISTED)),
+        assigned=Count("pk", filter=Q(status=Status.ASSIGNED)),
+        rectifying=Count("pk", filter=Q(status=Status.RECTIFYING)),
+        submitted=Count("pk", filter=Q(status=Status.SUBMITTED)),
+        overdue=Count("pk", filter=open_q & Q(deadline__lt=today)),
+        due_soon=Count("pk", filter=open_q & Q(deadline__gte=today, deadline__lte=soon)),
+        supervised=Count("pk", filter=Q(active_listing)),
+    )
+
+
+def home_links(today: datetime.date) -> dict[str, str]:
+    """The filtered list URL behind each card, in the FilterSet's own parameters."""
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    open_statuses = [("status", s.value) for s in OPEN_STATUSES]
+    params: dict[str, list[tuple[str, str]]] = {
+        status: [("status", status)] for status in ("listed", "assigned", "rectifying", "submitted")
+    }
+    params["overdue"] = [("overdue", "true"), ("ordering", "deadline")]
+    params["due_soon"] = [
+        *open_statuses,
+        ("deadline_after", today.isoformat()),
+        ("deadline_before", soon.isoformat()),
+        ("ordering", "deadline"),
+    ]
+    params["supervised"] = [("supervised", "true")]
+    base = reverse("hazards:list")
+    return {key: f"{base}?{urlencode(value)}" for key, value in params.items()}
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    counts = home_counts(visible_hazards(request), today)
+    links = home_links(today)
+    role = request.user.role
+    mine = MINE.get(role, frozenset())
+    cards = [
+        {"key": key, "title": CARD_TITLES[key], "count": counts[key], "url": links[key], "mine": key in mine}
+        for key in ROLE_CARDS.get(role, ALL_CARDS)
+    ]
+    return render(request, "hazards/home.html", {"cards": cards, "today": today})
+
+
+# --- 隐患列表 -----------------------------------------------------------------------------------------
+
+
+def region_choices(request: HttpRequest) -> QuerySet[Region]:
+    """Regions the user may filter by: their jurisdiction down to townships (villages are too many)."""
+    return (
+        Region.objects.visible_to(request.user)
+        .filter(level__in=[RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP])
+        .only("code", "name", "level")
+    )
+
+
+def keyset_page(queryset: QuerySet, request: HttpRequest) -> tuple[list, str | None, str]:
+    """One page by the API's keyset pagination: (rows, relative URL of the next page, error)."""
+    paginator = HazardPagination()
+    try:
+        rows = paginator.paginate_queryset(queryset, Request(request))
+    except ApiValidationError as exc:
+        message = next(iter(exc.detail.values()))[0] if isinstance(exc.detail, dict) else exc.detail[0]
+        return [], None, str(message)
+    next_url = paginator._next_link()
+    if next_url:
+        parts = urlsplit(next_url)
+        next_url = f"{parts.path}?{parts.query}"
+    return rows, next_url, ""
+
+
+def sort_links(request: HttpRequest, current: str) -> list[dict]:
+    """Header links that sort by a column; a second click reverses it. The cursor is dropped."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    links = []
+    for field, label in SORTABLE.items():
+        descending_now = current == f"-{field}"
+        params["ordering"] = field if descending_now else f"-{field}"
+        arrow = "↓" if current == f"-{field}" else "↑" if current == field else ""
+        links.append({"field": field, "label": label, "url": f"?{params.urlencode()}", "arrow": arrow})
+    return links
+
+
+@require_GET
+@login_required
+def hazard_list(request: HttpRequest) -> HttpResponse:
+    base = visible_hazards(request).select_related("region", "sector", "responsible_unit").with_is_supervised()
+    filterset = HazardFilterSet(request.GET, queryset=base, request=request)
+    rows, next_url, page_error = keyset_page(filterset.qs, request)
+    ordering = request.GET.get("ordering") or HazardPagination.default_ordering
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {
+        "hazards": rows,
+        "next_url": next_url,
+        "is_first_page": "cursor" not in request.GET,
+        "first_page_url": f"?{params.urlencode()}" if params else request.path,
+        "page_error": page_error,
+        "filter_errors": filterset.errors,
+        "sort_links": sort_links(request, ordering),
+        "ordering": ordering,
+        "selected": {
+            "status": request.GET.getlist("status"),
+            "stage": request.GET.get("stage", ""),
+            "level": request.GET.get("level", ""),
+            "region": request.GET.get("region", ""),
+            "sector": request.GET.get("sector", ""),
+            "overdue": request.GET.get("overdue", ""),
+            "supervised": request.GET.get("supervised", ""),
+            "deadline_after": request.GET.get("deadline_after", ""),
+            "deadline_before": request.GET.get("deadline_before", ""),
+            "q": request.GET.get("q", ""),
+            "unit": request.GET.get("unit", ""),
+        },
+        "status_choices": Status.choices,
+        "stage_choices": Stage.choices,
+        "level_choices": Level.choices,
+        "regions": region_choices(request),
+        "sectors": Sector.objects.select_related("parent").only("code", "name", "parent__name"),
+        "filtered": any(key not in ("ordering", "cursor") for key in request.GET),
+        "today": timezone.localdate(),
+    }
+    return render(request, "hazards/list.html", context)
+
+
+# --- 隐患详情 -----------------------------------------------------------------------------------------
+
+
+def region_chain(region: Region) -> list[Region]:
+    """The region with its ancestors below the province, in one query (the path holds their codes)."""
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    chain = Region.objects.filter(code__in=codes).exclude(level=RegionLevel.PROVINCE).only("name", "path")
+    return sorted(chain, key=lambda r: len(r.path))
+
+
+@require_GET
+@login_required
+def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = visible_hazards(request).select_related(
+        "region", "county", "sector", "sector__parent", "responsible_unit", "found_by", "closed_by"
+    )
+    hazard = get_object_or_404(queryset.with_is_supervised(), pk=pk)
+    attachments = list(hazard.attachments.select_related("uploaded_by"))
+    photos = [
+        {"phase": label, "items": [a for a in attachments if a.phase == phase]}
+        for phase, label in AttachmentPhase.choices
+    ]
+    context = {
+        "hazard": hazard,
+        "region_chain": region_chain(hazard.region),
+        "is_major": hazard.level == Level.MAJOR,
+        "photos": photos,
+        "events": hazard.events.select_related("actor"),
+        "listings": hazard.supervision_listings.select_related("listed_by", "lifted_by"),
+        "extensions": hazard.extension_requests.select_related("requested_by", "decided_by"),
+        "actions": [action.label for action in allowed_actions(request.user, hazard)],
+        "today": timezone.localdate(),
+    }
+    return render(request, "hazards/detail.html", context)
+
+
+@require_GET
+@login_required
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """Evidence files are served only through the hazard's scope; MEDIA is never public."""
+    attachment = get_object_or_404(
+        Attachment.objects.filter(hazard__in=visible_hazards(request).values("pk")), pk=attachment_id, hazard_id=pk
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    # Photos and PDFs open in the browser; anything else would be downloaded.
+    inline = attachment.content_type.startswith("image/") or attachment.content_type == "application/pdf"
+    return FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=not inline,
+        filename=attachment.original_name,
+    )
+
+
+# --- 消息 ---------------------------------------------------------------------------------------------
+
+MESSAGES_SHOWN = 50
+
+
+@require_GET
+@login_required
+def messages(request: HttpRequest) -> HttpResponse:
+    """The latest in-app reminders, read-only for now (marking as read comes with the forms)."""
+    from reminders.models import InboxMessage
+
+    inbox = InboxMessage.objects.visible_to(request.user)[:MESSAGES_SHOWN]
+    return render(request, "hazards/messages.html", {"inbox": inbox, "shown": MESSAGES_SHOWN})
