@@ -691,3 +691,17 @@ def services_request_extension(world, hazard):
     return services.extension_request(
         hazard=hazard, by=world.unit_demo, requested_deadline=future_deadline(40), reason="等待设备"
     )
+
+
+def test_fast_representation_equals_the_declared_fields(world):
+    """HazardSerializer writes its representation out by hand for speed; it must not drift."""
+    from hazards.api.serializers import HazardSerializer
+    from tests.test_workflow import perform
+
+    major = world.listed_major()
+    perform(world, "list_supervision", major, world.hq_supervisor)
+    hazards = [world.listed(), world.closed(), world.submitted(), Hazard.objects.get(pk=major.pk)]
+    for hazard in Hazard.objects.filter(pk__in=[h.pk for h in hazards]).with_is_supervised():
+        serializer = HazardSerializer(hazard)
+        declared = super(HazardSerializer, serializer).to_representation(hazard)
+        assert serializer.data == declared
