@@ -7,7 +7,11 @@ from reminders import services
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep() -> int:
-    return services.sweep().planned
+    planned = services.sweep().planned
+    # Also whatever an earlier sweep planned but could not hand over: a broker down at its commit, a
+    # message lost, a worker killed (its message returns only after the visibility timeout).
+    services.deliver_immediate()
+    return planned
 
 
 @shared_task(acks_late=True, ignore_result=True)

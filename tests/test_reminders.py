@@ -302,3 +302,11 @@ def test_a_robot_with_a_wrong_secret_is_disabled_and_the_administrator_told(peop
     assert not target.is_active
     assert Notification.objects.get(target=target).status == "failed"
     assert InboxMessage.objects.filter(recipient=people.admin, title__contains="红旗区安全群").exists()
+
+
+def test_a_hazard_planned_again_counts_nothing_new(people, rules):
+    hazard = people.rectifying()
+    later = at(hazard.deadline + datetime.timedelta(days=8))
+    assert services.sweep(now=later).planned > 0
+    Hazard.objects.filter(pk=hazard.pk).update(next_reminder_at=timezone.now())
+    assert services.sweep(now=later).planned == 0
