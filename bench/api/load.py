@@ -374,21 +374,6 @@ def capture_sql(scenarios: dict[str, tuple[str, str]]) -> dict:
     return report
 
 
-def check_proposed(scenarios: dict[str, tuple[str, str]]) -> None:
-    """The patched code must answer exactly what the app's code answers."""
-    from django.test import Client
-
-    from bench.api import proposed
-
-    for name, (path, token) in scenarios.items():
-        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
-        patched = client.get(path)
-        original = proposed.unapplied(client.get, path)
-        if patched.status_code != 200 or patched.json() != original.json():
-            raise SystemExit(f"--proposed changes the response of {name} ({path})")
-    log("the proposed fixes give the same responses as the app's code")
-
-
 def reset_statements() -> bool:
     from django.db import connection
 
@@ -443,9 +428,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--deep-page", type=int, default=10_000, help="the deep page of (c) (default 10,000)")
     parser.add_argument("--deep-requests", type=int, default=30, help="requests of each page in (c) (default 30)")
-    parser.add_argument(
-        "--proposed", action="store_true", help="apply the app fixes of bench/api/proposed.py (to measure them)"
-    )
     parser.add_argument("--walk", action="store_true", help="(c): follow every next link to the deep page")
     args = parser.parse_args(argv)
 
@@ -471,9 +453,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             redis = Redis()
             redis_url = redis.start()
-        if args.proposed:
-            os.environ["BENCH_PROPOSED"] = "1"
-            log("PROPOSED FIXES APPLIED (bench/api/proposed.py): these are not the app's figures as committed")
         setup_django(database_url, redis_url)
 
         from django.core.management import call_command
@@ -553,8 +532,6 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         write_sql_log(sql)
-        if args.proposed:
-            check_proposed({"ours": (ours, officer), "page 1": (page1, city), "deep": (deep, city)})
         connection.close()
         statements_available = reset_statements()
         connection.close()
@@ -717,8 +694,6 @@ def code_version() -> str:
 
 def print_report(results: dict) -> None:
     print()
-    if results["settings"].get("proposed"):
-        print("PROPOSED FIXES APPLIED (bench/api/proposed.py): not the app as committed")
     print(f"code {results['code']}, {results['cpus']} CPUs, load average after {' '.join(results['loadavg_after'])}")
     print(f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
           f"{'app cpu':>9}{'db cpu':>8}{'busy %':>8}")  # fmt: skip

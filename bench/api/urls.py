@@ -16,8 +16,6 @@ machine before a view does any work (middleware, token authentication, throttlin
 
 from __future__ import annotations
 
-import os
-
 from django.urls import include, path
 from rest_framework import pagination, serializers, viewsets
 from rest_framework.response import Response
@@ -26,11 +24,6 @@ from rest_framework.views import APIView
 
 from config import urls as project
 from hazards.models import Hazard
-
-if os.environ.get("BENCH_PROPOSED") == "1":
-    from bench.api import proposed
-
-    proposed.apply()
 
 # The project's error handlers (JSON 404 under /api/, …) go with its URLs.
 for _name in ("handler400", "handler403", "handler404", "handler500"):
