@@ -21,7 +21,14 @@ from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFacto
 
 
 def pytest_configure(config) -> None:
+    import os
+
     from django.conf import settings
+
+    # The suite runs against the real PostgreSQL and Redis that tests/harness.py starts; nothing is
+    # skipped for want of them.
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"] or not os.environ.get("REDIS_URL"):
+        pytest.exit("Run the tests with `make test` or `python -m tests.harness -- pytest`.", returncode=2)
 
     # Hashing demo passwords with PBKDF2 would dominate the suite's time; tests need no strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -34,14 +34,6 @@ from accounts.models import User
 BASE_DIR = Path(settings.BASE_DIR)
 START_TIMEOUT = 60.0
 
-pytestmark = [
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis of tests/harness.py (make test)"),
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="needs the PostgreSQL of tests/harness.py (make test): other processes must see the test database",
-    ),
-]
-
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -36,7 +36,6 @@ import psycopg2
 import pytest
 import redis
 from celery import Celery
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -50,14 +49,6 @@ from reminders.defaults import DEFAULT_RULES, FIELDS
 from reminders.models import InboxMessage, Notification, ReminderRule
 from tests.conftest import World
 from tests.test_processes import BASE_DIR, Process, free_port, production_env, session_database_url, started
-
-pytestmark = [
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis of tests/harness.py (make test)"),
-    pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="needs the PostgreSQL of tests/harness.py (make test): other processes must see the test database",
-    ),
-]
 
 # What makes a ledger row unique (reminders.models.Notification), with the rule by name as a dry run names it.
 KEY = ("hazard", "rule__name", "anchor_date", "occurrence", "recipient", "channel")
