@@ -39,11 +39,7 @@ class HazardFilterSet(django_filters.FilterSet):
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         region = Region.objects.filter(code=value).only("id", "level", "path").first()
-        if region is None:
-            return queryset.none()
-        if region.level == "county":
-            return queryset.filter(county_id=region.pk)
-        return queryset.filter(region__path__startswith=region.path)
+        return queryset.within(region) if region else queryset.none()
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -17,6 +17,18 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+def overdue_condition(today: datetime.date | None = None) -> Q:
+    """Overdue is derived (DESIGN.md): still open and the deadline has passed."""
+    return Q(status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate())
+
+
+def under_supervision() -> Exists:
+    """The hazard has an active 挂牌督办 (listing not yet lifted)."""
+    from hazards.models import SupervisionListing
+
+    return Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True))
+
+
 class HazardQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> HazardQuerySet:
         """A county officer sees the county's hazards, a unit contact those handed to the unit, the
@@ -27,11 +39,12 @@ class HazardQuerySet(models.QuerySet):
             return self.none()
         if user.role == Role.UNIT_CONTACT:
             return self.filter(responsible_unit_id=user.unit_id) if user.unit_id else self.none()
-        region = user.region
-        if region is None:
-            return self.none()
+        return self.within(user.region) if user.region_id else self.none()
+
+    def within(self, region) -> HazardQuerySet:
+        """Hazards in the region and everything under it."""
         if region.level == RegionLevel.COUNTY:
-            # The common case reads the (county, status) index with no join.
+            # The common case reads the (county, status, found_at) index with no join.
             return self.filter(county_id=region.pk)
         return self.filter(region__path__startswith=region.path)
 
@@ -39,22 +52,15 @@ class HazardQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, value: bool = True, today: datetime.date | None = None) -> HazardQuerySet:
-        """Overdue is derived (DESIGN.md): still open and the deadline has passed."""
-        overdue = Q(status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate())
+        overdue = overdue_condition(today)
         return self.filter(overdue) if value else self.exclude(overdue)
 
     def with_is_supervised(self) -> HazardQuerySet:
-        from hazards.models import SupervisionListing
-
-        active = SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True)
-        return self.annotate(is_supervised=Exists(active))
+        return self.annotate(is_supervised=under_supervision())
 
     def supervised(self, value: bool = True) -> HazardQuerySet:
         """Under an active 挂牌督办 (or, with ``value=False``, not)."""
-        from hazards.models import SupervisionListing
-
-        active = Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True))
-        return self.filter(active if value else ~active)
+        return self.filter(under_supervision() if value else ~under_supervision())
 
 
 class HazardChildQuerySet(models.QuerySet):

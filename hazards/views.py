@@ -11,7 +11,7 @@ import datetime
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,8 +26,9 @@ from accounts.models import Region
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, AttachmentPhase, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
-from hazards.models import Attachment, Hazard, Sector, SupervisionListing
+from hazards.models import Attachment, Hazard, Sector
 from hazards.permissions import allowed_actions
+from hazards.querysets import overdue_condition, under_supervision
 from hazards.workdays import add_working_days
 
 DUE_SOON_WORKING_DAYS = 3
@@ -69,15 +70,14 @@ def home_counts(hazards: QuerySet[Hazard], today: datetime.date) -> dict[str, in
     """Every count of the 工作台 in one aggregate over the user's visible hazards."""
     soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
     open_q = Q(status__in=OPEN_STATUSES)
-    active_listing = Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), lifted_at__isnull=True))
     return hazards.aggregate(
         listed=Count("pk", filter=Q(status=Status.LISTED)),
         assigned=Count("pk", filter=Q(status=Status.ASSIGNED)),
         rectifying=Count("pk", filter=Q(status=Status.RECTIFYING)),
         submitted=Count("pk", filter=Q(status=Status.SUBMITTED)),
-        overdue=Count("pk", filter=open_q & Q(deadline__lt=today)),
+        overdue=Count("pk", filter=overdue_condition(today)),
         due_soon=Count("pk", filter=open_q & Q(deadline__gte=today, deadline__lte=soon)),
-        supervised=Count("pk", filter=Q(active_listing)),
+        supervised=Count("pk", filter=Q(under_supervision())),
     )
 
 

@@ -93,11 +93,11 @@ def sweep(*, now: datetime.datetime | None = None, batch_size: int = 1000, dry_r
                 result.plans += [_describe(n) for n in planned]
                 transaction.set_rollback(True)
                 break
-            inserted = _insert(planned, now=now)
-            result.planned += len(inserted)
+            new_rows, new_immediate = _insert(planned, now=now)
+            result.planned += new_rows
             for when, hazard_ids in next_times.items():
                 Hazard.objects.filter(pk__in=hazard_ids).update(next_reminder_at=when)
-            if any(inserted):
+            if new_immediate:
                 result.immediate += 1
                 transaction.on_commit(_enqueue_immediate, robust=True)
     return result
@@ -115,11 +115,11 @@ RETURNING immediate
 """
 
 
-def _insert(planned: list[Planned], *, now: datetime.datetime) -> list[bool]:
+def _insert(planned: list[Planned], *, now: datetime.datetime) -> tuple[int, bool]:
     """Write the rows in one statement (bulk_create spends more on model instances than the database
-    spends on the rows); return the immediate flag of each row that was new."""
+    spends on the rows); return how many were new and whether any new one is to be sent at once."""
     if not planned:
-        return []
+        return 0, False
     if connection.vendor != "postgresql":
         # The embedded SQLite of `make run`: fewer rows, and no unnest(); count what is new instead.
         before = Notification.objects.count()
@@ -139,13 +139,14 @@ def _insert(planned: list[Planned], *, now: datetime.datetime) -> list[bool]:
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         new = Notification.objects.count() - before
-        return [any(p.immediate for p in planned)] * new
+        return new, new > 0 and any(p.immediate for p in planned)
     rows = [(p.hazard_id, p.rule.pk, *p[2:]) for p in planned]
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT, [NotificationStatus.PENDING, now, *(list(column) for column in zip(*rows, strict=True))]
         )
-        return [immediate for (immediate,) in cursor.fetchall()]
+        flags = [immediate for (immediate,) in cursor.fetchall()]
+    return len(flags), any(flags)
 
 
 def _enqueue_immediate() -> None:
