@@ -150,6 +150,11 @@ class ResponsibleUnit(models.Model):
         if self.kind == UnitKind.ENTERPRISE and not self.credit_code:
             raise ValidationError({"credit_code": _("企业应填写统一社会信用代码。")})
 
+    @property
+    def picker_label(self) -> str:
+        """How a unit is told apart in a picker: names repeat, credit codes do not."""
+        return f"{self.name}（{self.credit_code or _('无信用代码')}）"
+
 
 class User(AbstractUser):
     """A person (or, for the API client role, a system) with one role and one jurisdiction."""

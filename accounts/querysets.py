@@ -54,6 +54,17 @@ class ResponsibleUnitQuerySet(models.QuerySet):
             return self.none()
         return self.filter(region__path__startswith=user.region.path)
 
+    def search(self, q: str) -> ResponsibleUnitQuerySet:
+        """By part of the name, the start of the credit code, or the pinyin initials (``xxhg`` finds 新乡化工)."""
+        q = (q or "").strip()
+        if not q:
+            return self
+        return self.filter(
+            models.Q(name__icontains=q)
+            | models.Q(credit_code__istartswith=q)
+            | models.Q(name_initials__istartswith=q.lower())
+        )
+
 
 class UserManager(DjangoUserManager.from_queryset(models.QuerySet)):
     def create_superuser(self, username, email=None, password=None, **extra_fields):

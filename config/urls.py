@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     *auth_urlpatterns,
     path("", include("hazards.urls")),
+    path("", include("accounts.urls")),
 ]
 
 handler404 = "config.api.api_aware_404"

@@ -10,9 +10,16 @@ app_name = "hazards"
 urlpatterns = [
     path("", views.home, name="home"),
     path("hazards/", views.hazard_list, name="list"),
+    path("hazards/new/", views.hazard_new, name="new"),
     path("hazards/<int:pk>/", views.hazard_detail, name="detail"),
+    path("hazards/<int:pk>/do/<slug:slug>/", views.hazard_action, name="action"),
+    path("hazards/<int:pk>/notice/", views.rectification_notice, name="rectification_notice"),
+    path("hazards/<int:pk>/supervision/<int:listing_id>/notice/", views.supervision_notice, name="supervision_notice"),
+    path("workdays/", views.working_days_preview, name="working_days"),
     path("hazards/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("messages/", views.messages, name="messages"),
+    path("messages/read/", views.messages_read, name="messages_read_all"),
+    path("messages/<int:message_id>/read/", views.messages_read, name="message_read"),
 ]
 
 # Login and logout live outside the app namespace, where LOGIN_URL and the templates expect them.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -17,3 +18,7 @@ class InboxMessageQuerySet(models.QuerySet):
 
     def unread(self) -> InboxMessageQuerySet:
         return self.filter(read_at__isnull=True)
+
+    def mark_read(self) -> int:
+        """Mark these messages read now; ones already read keep the time they were first read."""
+        return self.unread().update(read_at=timezone.now())

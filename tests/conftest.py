@@ -179,3 +179,14 @@ def world(db) -> World:
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def as_user(client):
+    """The test client logged in as ``user``: ``as_user(world.hq_officer).get(...)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -16,7 +16,7 @@ from django.db import connections
 
 from hazards import services
 from hazards.choices import AuthorityLevel
-from tests.conftest import future_deadline
+from tests.conftest import future_deadline, png_upload
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -158,3 +158,137 @@ def test_an_officer_finds_a_hazard_and_an_outsider_gets_404(browser, live_server
     assert submitted.title not in outsider.content()
     shoot(outsider, f"{prefix}outsider-404")
     outsider.context.close()
+
+
+def open_form(page, slug: str):
+    """Unfold one form of the action panel and return it."""
+    panel = page.locator(f'details[data-action="{slug}"]')
+    panel.locator("summary").click()
+    return panel.locator("form")
+
+
+def send(page, form, slug: str) -> None:
+    with page.expect_navigation():
+        form.get_by_test_id(f"submit-{slug}").click()
+
+
+def status_of(page) -> str:
+    return page.get_by_test_id("status").inner_text()
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_one_hazard_lives_its_whole_life_in_the_browser(browser, live_server, world, device, tmp_path):
+    """hq_officer lists and hands over, unit_demo fixes, hq_supervisor rejects once, then strikes it off."""
+    viewport = VIEWPORTS[device]
+    prefix = f"life-{device}-"
+    expect = playwright_sync.expect
+    photo = tmp_path / "scene.png"
+    photo.write_bytes(png_upload().read())
+
+    # 列单, first with the title forgotten: the error is Chinese, the text and the photo are kept.
+    page = log_in(browser, live_server, "hq_officer", viewport)
+    page.goto(f"{live_server.url}/hazards/new/")
+    cascade = page.get_by_test_id("region-cascade").locator("select")
+    expect(cascade.nth(0)).to_have_value(world.hongqi.code)
+    cascade.nth(1).select_option(label="西街街道")
+    expect(page.get_by_test_id("region-cascade").locator("select")).to_have_count(3)
+    page.get_by_test_id("region-cascade").locator("select").nth(2).select_option(label="西街社区")
+    page.get_by_label("行业领域").select_option(label=world.sector.name)
+    page.get_by_label("隐患类别").select_option(label="现场管理类")
+    page.get_by_label("隐患因素").select_option(label="物的因素")
+    page.get_by_label("隐患描述").fill("车间东侧配电箱外壳未接地，存在触电风险。")
+    page.get_by_test_id("file-input-photos").set_input_files(str(photo))
+    expect(page.locator("[data-photo-previews] img")).to_have_count(1)
+    assert not page.locator("[data-major-only]").is_visible()
+    page.get_by_label("隐患等级").select_option(label="重大")
+    assert page.locator("[data-major-only]").is_visible()
+    page.get_by_label("隐患等级").select_option(label="一般")
+    with page.expect_navigation():
+        page.get_by_test_id("submit-new").click()
+    expect(page.get_by_test_id("error-title")).to_have_text("该字段是必填项。")
+    expect(page.get_by_label("隐患描述")).to_have_value("车间东侧配电箱外壳未接地，存在触电风险。")
+    expect(page.get_by_test_id("staged-files")).to_contain_text("scene.png")
+    expect(page.get_by_test_id("region-cascade").locator("select").nth(2)).to_have_value(world.hq_village.code)
+    shoot(page, f"{prefix}01-new-errors")
+    page.get_by_label("隐患名称").fill("配电箱未接地")
+    with page.expect_navigation():
+        page.get_by_test_id("submit-new").click()
+    assert re.search(r"/hazards/\d+/$", page.url)
+    assert status_of(page) == "已登记"
+    expect(page.get_by_test_id("photos").locator("img")).to_have_count(1)
+    detail_url = page.url
+    shoot(page, f"{prefix}02-listed")
+
+    # 交单: the unit found by its pinyin initials, the deadline as 5 working days.
+    form = open_form(page, "assign")
+    with page.expect_response(re.compile(r"/pickers/units/\?q=xxshq")):
+        form.get_by_test_id("unit-search").fill("xxshq")
+    # The only match is chosen at once.
+    expect(form.locator("select[name=unit]")).to_have_value(str(world.hq_unit.pk))
+    form.get_by_label("整改责任人").fill("李四")
+    form.get_by_label("整改要求").fill("立即整改，规范接地。")
+    form.get_by_label("或：自今日起工作日数").fill("5")
+    expect(form.get_by_test_id("workdays-preview")).to_contain_text("即 ")
+    shoot(page, f"{prefix}03-assign-form")
+    send(page, form, "assign")
+    assert status_of(page) == "已交办"
+    with page.expect_popup() as popup:
+        page.get_by_test_id("print-notice").click()
+    notice = popup.value
+    notice.wait_for_load_state()
+    expect(notice.get_by_test_id("addressee")).to_contain_text(world.hq_unit.name)
+    shoot(notice, f"{prefix}04-rectification-notice")
+    notice.close()
+    log_out(page)
+    page.context.close()
+
+    # 签收 and 办单 by the unit, with the after-photo.
+    page = log_in(browser, live_server, "unit_demo", viewport)
+    page.goto(detail_url)
+    send(page, open_form(page, "acknowledge"), "acknowledge")
+    assert status_of(page) == "整改中"
+
+    def rectify(measures: str) -> None:
+        form = open_form(page, "submit")
+        form.get_by_label("整改措施").fill(measures)
+        form.get_by_test_id("file-input-photos").set_input_files(str(photo))
+        send(page, form, "submit")
+        assert status_of(page) == "待验收"
+
+    rectify("已重新敷设接地线。")
+    shoot(page, f"{prefix}05-submitted")
+    log_out(page)
+    page.context.close()
+
+    # 退回 once, fixed again, then 销号.
+    page = log_in(browser, live_server, "hq_supervisor", viewport)
+    page.goto(detail_url)
+    form = open_form(page, "reject")
+    send(page, form, "reject")
+    expect(form.get_by_test_id("error-reason")).to_have_text("该字段是必填项。")
+    page.locator('details[data-action="reject"] form').get_by_label("理由").fill("接地电阻仍不合格。")
+    send(page, page.locator('details[data-action="reject"] form'), "reject")
+    assert status_of(page) == "整改中"
+    shoot(page, f"{prefix}06-rejected")
+    log_out(page)
+    page.context.close()
+
+    page = log_in(browser, live_server, "unit_demo", viewport)
+    page.goto(detail_url)
+    rectify("更换接地线并复测合格。")
+    log_out(page)
+    page.context.close()
+
+    page = log_in(browser, live_server, "hq_supervisor", viewport)
+    page.goto(detail_url)
+    form = open_form(page, "verify")
+    form.get_by_label("验收意见").fill("复查合格，同意销号。")
+    send(page, form, "verify")
+    assert status_of(page) == "已销号"
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline.get_by_text("退回", exact=True)).to_have_count(1)
+    expect(timeline.get_by_text("办单", exact=True)).to_have_count(2)
+    if device == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    shoot(page, f"{prefix}07-closed")
+    page.context.close()

@@ -22,15 +22,6 @@ SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 PAGE_BUDGET = 300 * 1024
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def detail_url(hazard) -> str:
     return reverse("hazards:detail", args=[hazard.pk])
 
@@ -259,6 +250,23 @@ def test_the_unread_badge_counts_only_my_messages_and_caps_at_99(as_user, world)
     assert re.search(r"未读 </span>99\+<", as_user(world.hq_officer).get("/").content.decode())
     assert re.search(r"未读 </span>1<", as_user(world.unit_demo).get("/").content.decode())
     assert 'data-testid="unread-badge"' not in as_user(world.hq_supervisor).get("/").content.decode()
+
+
+def test_messages_are_marked_read_one_by_one_or_all_and_only_my_own(as_user, world):
+    first, second = (InboxMessage.objects.create(recipient=world.hq_officer, title=t, body="到期") for t in "甲乙")
+    theirs = InboxMessage.objects.create(recipient=world.unit_demo, title="丙", body="到期")
+    client = as_user(world.hq_officer)
+    assert client.get("/messages/").content.decode().count("data-unread") == 2
+    assert client.post(f"/messages/{first.pk}/read/").status_code == 302
+    first.refresh_from_db()
+    read_at = first.read_at
+    assert read_at is not None and not InboxMessage.objects.get(pk=second.pk).read_at
+    assert client.post(f"/messages/{theirs.pk}/read/").status_code == 404
+    client.post("/messages/read/")
+    assert InboxMessage.objects.get(pk=second.pk).read_at is not None
+    assert InboxMessage.objects.get(pk=first.pk).read_at == read_at  # the first reading is kept
+    assert InboxMessage.objects.get(pk=theirs.pk).read_at is None
+    assert 'data-testid="unread-badge"' not in client.get("/messages/").content.decode()
 
 
 # --- 隐患列表 ---------------------------------------------------------------------------------------

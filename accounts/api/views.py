@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, viewsets
 from rest_framework.authtoken.models import Token
@@ -111,9 +110,6 @@ class UnitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     filterset_class = None
 
     def filter_queryset(self, queryset):
-        q = self.request.query_params.get("q", "").strip()
-        if self.action == "list" and q:
-            queryset = queryset.filter(
-                Q(name__icontains=q) | Q(credit_code__istartswith=q) | Q(name_initials__istartswith=q.lower())
-            )
+        if self.action == "list":
+            queryset = queryset.search(self.request.query_params.get("q", ""))
         return queryset

@@ -54,3 +54,11 @@ def readable_changes(event: HazardEvent) -> list[tuple[str, str, str]]:
             field, label = None, str(EXTRA_LABELS.get(name, name))
         rows.append((label, _readable(field, before), _readable(field, after)))
     return rows
+
+
+@register.filter
+def may_create_hazards(user) -> bool:
+    """Whether the 登记隐患 button belongs in this user's menu (officers, and units for 企业自查)."""
+    from hazards.views.create import may_create
+
+    return user.is_authenticated and may_create(user)

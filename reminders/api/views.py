@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -44,7 +43,7 @@ class InboxViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk=None) -> Response:
         message = self.get_object()
-        InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=timezone.now())
+        InboxMessage.objects.filter(pk=message.pk).mark_read()
         message.refresh_from_db()
         return Response(self.get_serializer(message).data)
 

@@ -1,4 +1,4 @@
-"""The browser app, first slice: 工作台, 隐患列表, 隐患详情 and the scoped attachment download.
+"""The browser app's reading pages: 工作台, 隐患列表, 消息 and the scoped attachment download.
 
 Every page starts from ``Hazard.objects.visible_to(user)``: outside one's jurisdiction a hazard does
 not exist (404). Lists reuse the API's FilterSet and keyset pagination, so the browser and the API
@@ -13,21 +13,20 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region
 from hazards.api.views import HazardPagination
-from hazards.choices import OPEN_STATUSES, AttachmentPhase, Level, Stage, Status
+from hazards.choices import OPEN_STATUSES, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
 from hazards.models import Attachment, Hazard, Sector
-from hazards.permissions import allowed_actions
 from hazards.querysets import overdue_condition, under_supervision
 from hazards.workdays import add_working_days
 
@@ -197,40 +196,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     return render(request, "hazards/list.html", context)
 
 
-# --- 隐患详情 -----------------------------------------------------------------------------------------
-
-
-def region_chain(region: Region) -> list[Region]:
-    """The region with its ancestors below the province, in one query (the path holds their codes)."""
-    codes = [code for code in region.path.strip("/").split("/") if code]
-    chain = Region.objects.filter(code__in=codes).exclude(level=RegionLevel.PROVINCE).only("name", "path")
-    return sorted(chain, key=lambda r: len(r.path))
-
-
-@require_GET
-@login_required
-def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    queryset = visible_hazards(request).select_related(
-        "region", "county", "sector", "sector__parent", "responsible_unit", "found_by", "closed_by"
-    )
-    hazard = get_object_or_404(queryset.with_is_supervised(), pk=pk)
-    attachments = list(hazard.attachments.select_related("uploaded_by"))
-    photos = [
-        {"phase": label, "items": [a for a in attachments if a.phase == phase]}
-        for phase, label in AttachmentPhase.choices
-    ]
-    context = {
-        "hazard": hazard,
-        "region_chain": region_chain(hazard.region),
-        "is_major": hazard.level == Level.MAJOR,
-        "photos": photos,
-        "events": hazard.events.select_related("actor"),
-        "listings": hazard.supervision_listings.select_related("listed_by", "lifted_by"),
-        "extensions": hazard.extension_requests.select_related("requested_by", "decided_by"),
-        "actions": [action.label for action in allowed_actions(request.user, hazard)],
-        "today": timezone.localdate(),
-    }
-    return render(request, "hazards/detail.html", context)
+# --- 附件 ---------------------------------------------------------------------------------------------
 
 
 @require_GET
@@ -259,11 +225,26 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
 MESSAGES_SHOWN = 50
 
 
+def inbox_of(request: HttpRequest):
+    from reminders.models import InboxMessage
+
+    return InboxMessage.objects.visible_to(request.user)
+
+
 @require_GET
 @login_required
 def messages(request: HttpRequest) -> HttpResponse:
-    """The latest in-app reminders, read-only for now (marking as read comes with the forms)."""
-    from reminders.models import InboxMessage
-
-    inbox = InboxMessage.objects.visible_to(request.user)[:MESSAGES_SHOWN]
+    """The latest in-app reminders, unread first marked; each can be marked read, or all at once."""
+    inbox = inbox_of(request)[:MESSAGES_SHOWN]
     return render(request, "hazards/messages.html", {"inbox": inbox, "shown": MESSAGES_SHOWN})
+
+
+@require_POST
+@login_required
+def messages_read(request: HttpRequest, message_id: int | None = None) -> HttpResponse:
+    """标为已读: one message (``message_id``) or every unread one; another user's message is a 404."""
+    inbox = inbox_of(request)
+    if message_id is not None:
+        inbox = inbox.filter(pk=get_object_or_404(inbox, pk=message_id).pk)
+    inbox.mark_read()
+    return redirect("hazards:messages")

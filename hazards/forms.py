@@ -1,0 +1,298 @@
+"""The browser's forms: they parse what a user typed; the services decide whether it is allowed.
+
+Each action form carries the hazard's ``version`` as read when the page was drawn (a stale form is
+refused instead of overwriting someone else's change) and a one-time ``form_token`` (a second submit
+of the same form does nothing twice). Uploads that pass the content check are staged when any other
+field is wrong, so the user never has to choose a photo again (``hazards.staging``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Region, ResponsibleUnit, User
+from hazards.choices import (
+    AuthorityLevel,
+    Category,
+    Factor,
+    Level,
+    MajorStandard,
+    Source,
+    StopProduction,
+    VerificationMethod,
+)
+from hazards.models import Sector
+from hazards.services import HazardDetails, MajorDetails
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name; each is checked by the service, not by its extension here."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class BrowserForm(forms.Form):
+    """A form whose second submit is recognised by its ``form_token``."""
+
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", uuid.uuid4().hex)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        # Bootstrap shows a field's error only next to an input marked invalid.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """Put a service's errors next to their fields; errors of fields this form lacks go on top."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class ActionForm(BrowserForm):
+    """An action on one hazard, as it stood (``version``) when the user opened the form."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class AssignForm(ActionForm):
+    unit = forms.ModelChoiceField(queryset=ResponsibleUnit.objects.none(), label=_("责任单位"))
+    responsible_person = forms.CharField(max_length=64, label=_("整改责任人"))
+    responsible_phone = forms.CharField(max_length=32, required=False, label=_("责任人电话"))
+    requirements = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("整改要求"))
+    deadline = forms.DateField(required=False, widget=DateInput, label=_("整改期限"))
+    working_days = forms.IntegerField(
+        required=False, min_value=1, max_value=365, label=_("或：自今日起工作日数"), help_text=_("二者填一项")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = ResponsibleUnit.objects.visible_to(self.user).filter(is_active=True)
+        preview = f"#{self.auto_id % 'workdays-preview'}" if isinstance(self.auto_id, str) else ""
+        self.fields["working_days"].widget.attrs.update(
+            {
+                "hx-get": reverse("hazards:working_days"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": preview,
+            }
+        )
+        self.fields["unit"].error_messages["invalid_choice"] = _("所选责任单位不在您的辖区内或已停用。")
+
+    UNIT_OPTIONS_SHOWN = 30
+
+    def unit_options(self) -> list[tuple[str, str, bool]]:
+        """The first units by name plus the chosen one: the search box finds the rest."""
+        units = self.fields["unit"].queryset.only("pk", "name", "credit_code").order_by("name")
+        value = str(self["unit"].value() or "")
+        shown = list(units[: self.UNIT_OPTIONS_SHOWN])
+        if value.isdigit() and all(str(unit.pk) != value for unit in shown):
+            shown = [*units.filter(pk=int(value)), *shown]
+        return [(str(unit.pk), unit.picker_label, str(unit.pk) == value) for unit in shown]
+
+
+class SubmitForm(ActionForm):
+    measures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("整改措施"))
+    completed_on = forms.DateField(widget=DateInput, label=_("整改完成日期"))
+    cost = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0, label=_("整改资金（元）"))
+    photos = MultipleFileField(label=_("整改后照片"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("completed_on", timezone.localdate())
+
+
+class VerifyForm(ActionForm):
+    method = forms.ChoiceField(choices=VerificationMethod.choices, label=_("验收方式"))
+    opinion = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("验收意见"))
+    photos = MultipleFileField(label=_("验收照片"))
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("理由"))
+
+
+class AcknowledgeForm(ActionForm):
+    pass
+
+
+class ExtensionRequestForm(ActionForm):
+    requested_deadline = forms.DateField(widget=DateInput, label=_("申请延至"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("延期理由"))
+
+
+class ExtensionDecideForm(ActionForm):
+    approve = forms.TypedChoiceField(
+        choices=[("yes", _("同意延期")), ("no", _("不予延期"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        label=_("审批结果"),
+    )
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("审批意见"), help_text=_("不予延期时必填")
+    )
+
+
+class SupervisionForm(ActionForm):
+    authority_level = forms.ChoiceField(choices=AuthorityLevel.choices, label=_("督办级别"))
+    authority = forms.CharField(max_length=128, label=_("督办单位"))
+    notice_number = forms.CharField(max_length=64, label=_("督办通知书文号"))
+    requirements = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("督办要求"))
+    deadline = forms.DateField(widget=DateInput, label=_("督办期限"))
+
+
+# --- 列单 ---------------------------------------------------------------------------------------------
+
+
+class CascadeSelect(forms.Select):
+    """The county → township → village selects all post as ``region``; the deepest choice counts."""
+
+    def value_from_datadict(self, data, files, name):
+        chosen = [value for value in data.getlist(name) if value] if hasattr(data, "getlist") else [data.get(name)]
+        return chosen[-1] if chosen else None
+
+
+class HazardForm(BrowserForm):
+    """登记隐患 (列单): where, what, how serious; the 重大 fields count only for a major hazard."""
+
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.none(), to_field_name="code", widget=CascadeSelect, label=_("所在区划")
+    )
+    address = forms.CharField(max_length=256, required=False, label=_("具体位置"))
+    sector = forms.ModelChoiceField(queryset=Sector.objects.none(), to_field_name="code", label=_("行业领域"))
+    level = forms.ChoiceField(choices=Level.choices, initial=Level.GENERAL, label=_("隐患等级"))
+    category = forms.ChoiceField(choices=Category.choices, label=_("隐患类别"))
+    factor = forms.ChoiceField(choices=Factor.choices, label=_("隐患因素"))
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.ROUTINE, label=_("隐患来源"))
+    title = forms.CharField(max_length=200, label=_("隐患名称"))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("隐患描述"))
+    photos = MultipleFileField(label=_("现场照片"))
+    # A unit contact's own hazard (企业自查) is handed to their unit at once: person and deadline now.
+    responsible_person = forms.CharField(max_length=64, required=False, label=_("整改责任人"))
+    deadline = forms.DateField(required=False, widget=DateInput, label=_("整改期限"))
+    # 重大事故隐患 only.
+    major_standard = forms.ChoiceField(
+        choices=[("", _("请选择判定标准")), *MajorStandard.choices], required=False, label=_("判定标准")
+    )
+    major_standard_item = forms.CharField(max_length=256, required=False, label=_("判定条款"))
+    plan_measures = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("治理措施"))
+    plan_responsibility = forms.CharField(required=False, label=_("治理责任"))
+    plan_funds = forms.DecimalField(
+        required=False, max_digits=12, decimal_places=2, min_value=0, label=_("治理资金（万元）")
+    )
+    plan_deadline = forms.DateField(required=False, widget=DateInput, label=_("治理时限"))
+    plan_contingency = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("应急预案"))
+    stop_production = forms.ChoiceField(
+        choices=StopProduction.choices, initial=StopProduction.NONE, required=False, label=_("停产停业范围")
+    )
+
+    MAJOR_FIELDS = (
+        "major_standard",
+        "major_standard_item",
+        "plan_measures",
+        "plan_responsibility",
+        "plan_funds",
+        "plan_deadline",
+        "plan_contingency",
+        "stop_production",
+    )
+    SELF_REPORT_FIELDS = ("responsible_person", "deadline")
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.visible_to(user)
+        self.fields["region"].error_messages["invalid_choice"] = _("所选区划不在您的辖区内。")
+        self.fields["sector"].queryset = Sector.objects.select_related("parent")
+        if user.unit_id:
+            self.initial.setdefault("source", Source.SELF_CHECK)
+        else:
+            for name in self.SELF_REPORT_FIELDS:
+                del self.fields[name]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("level") == Level.MAJOR:
+            if not data.get("major_standard"):
+                self.add_error("major_standard", _("重大事故隐患须写明判定标准。"))
+            if not (data.get("major_standard_item") or "").strip():
+                self.add_error("major_standard_item", _("请填写所符合的判定条款。"))
+        return data
+
+    def details(self) -> HazardDetails:
+        data = self.cleaned_data
+        major = None
+        if data["level"] == Level.MAJOR:
+            major = MajorDetails(
+                major_standard=MajorStandard(data["major_standard"]),
+                major_standard_item=data["major_standard_item"],
+                plan_measures=data["plan_measures"],
+                plan_responsibility=data["plan_responsibility"],
+                plan_funds=data["plan_funds"],
+                plan_deadline=data["plan_deadline"],
+                plan_contingency=data["plan_contingency"],
+                stop_production=StopProduction(data["stop_production"] or StopProduction.NONE),
+            )
+        return HazardDetails(
+            region=data["region"],
+            sector=data["sector"],
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            factor=data["factor"],
+            source=data["source"],
+            level=data["level"],
+            address=data["address"],
+            major=major,
+        )

@@ -1,0 +1,114 @@
+"""Uploads kept across a form's validation error, so a photo is never chosen twice.
+
+A browser cannot refill a file input. When a form comes back with errors, every upload that passed the
+content check is stored under ``staging/<user id>/<random>/`` and the form carries its reference in a
+hidden ``staged`` field; the next submit takes the staged files along with any new ones. References
+are only resolved inside the submitting user's own folder. Staged files older than a day are removed
+whenever that user stages again (a form left open overnight must be filled again).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from accounts.models import User
+from hazards.services.attachments import sniff_content_type, validate_upload
+
+KEEP_FOR = datetime.timedelta(days=1)
+_REFERENCE = re.compile(r"^[0-9a-f]{32}/[^/\\]{1,200}$")
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    reference: str
+    name: str
+    content_type: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+def _folder(user: User) -> str:
+    return f"staging/{user.pk}"
+
+
+def stage(user: User, uploads: list[UploadedFile]) -> list[StagedFile]:
+    """Keep the uploads that are real photos or PDFs; the others are reported by the service."""
+    _remove_stale(user)
+    kept = []
+    for upload in uploads:
+        try:
+            content_type = validate_upload(upload)
+        except ValidationError:
+            continue
+        name = get_valid_filename(upload.name or "upload")[:200] or "upload"
+        saved = default_storage.save(f"{_folder(user)}/{uuid.uuid4().hex}/{name}", upload)
+        kept.append(StagedFile(saved.removeprefix(f"{_folder(user)}/"), upload.name or name, content_type))
+    return kept
+
+
+def _path(user: User, reference: str) -> str | None:
+    if not _REFERENCE.match(reference or ""):
+        return None
+    path = f"{_folder(user)}/{reference}"
+    return path if default_storage.exists(path) else None
+
+
+def resolve(user: User, references: list[str]) -> list[StagedFile]:
+    """The staged files of ``user`` named by ``references``; anything else is ignored."""
+    found = []
+    for reference in references:
+        path = _path(user, reference)
+        if path is None:
+            continue
+        with default_storage.open(path, "rb") as handle:
+            head = handle.read(16)
+        found.append(StagedFile(reference, reference.split("/", 1)[1], sniff_content_type(head) or ""))
+    return found
+
+
+def open_uploads(user: User, staged: list[StagedFile]) -> list[UploadedFile]:
+    """The staged files as uploads the services accept; the caller closes them."""
+    uploads = []
+    for item in staged:
+        path = f"{_folder(user)}/{item.reference}"
+        handle = default_storage.open(path, "rb")
+        uploads.append(
+            UploadedFile(
+                file=File(handle).file,
+                name=item.name,
+                content_type=item.content_type,
+                size=default_storage.size(path),
+            )
+        )
+    return uploads
+
+
+def discard(user: User, staged: list[StagedFile]) -> None:
+    for item in staged:
+        default_storage.delete(f"{_folder(user)}/{item.reference}")
+
+
+def _remove_stale(user: User) -> None:
+    folder = _folder(user)
+    if not default_storage.exists(folder):
+        return
+    cutoff = timezone.now() - KEEP_FOR
+    batches, _files = default_storage.listdir(folder)
+    for batch in batches:
+        names = default_storage.listdir(f"{folder}/{batch}")[1]
+        for name in names:
+            path = f"{folder}/{batch}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)

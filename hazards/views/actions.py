@@ -1,0 +1,215 @@
+"""The action panel of 隐患详情: which forms this user may fill now, and the service each one calls.
+
+``allowed_actions`` (the transition table plus jurisdiction) decides which actions are open; each
+``ActionSpec`` adds the business condition that makes its form worth showing (即查即改 only for a
+general hazard, 挂牌督办 only for a major one not yet listed, one pending 延期 at a time) and calls
+exactly one service. The services check everything again: the panel only avoids offering dead ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from hazards import forms, services
+from hazards.choices import Action, ExtensionStatus, Level, Status
+from hazards.models import ExtensionRequest, Hazard
+from hazards.permissions import allowed_actions
+
+Perform = Callable[[Hazard, User, dict[str, Any], Sequence[UploadedFile]], object]
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """What the detail page has already loaded that some forms depend on."""
+
+    pending_extension: ExtensionRequest | None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    slug: str
+    actions: tuple[Action, ...]
+    form: type[forms.ActionForm]
+    title: str
+    button: str
+    done: str
+    perform: Perform
+    style: str = "primary"
+    photos_required: bool = False
+    # Beyond the transition table: is this form worth offering for this hazard now?
+    available: Callable[[Hazard, PanelState], bool] = lambda hazard, state: True
+
+    def make_form(self, *args, user: User, **kwargs) -> forms.ActionForm:
+        # Several forms share a page: their field ids carry the action's name.
+        return self.form(*args, user=user, auto_id=f"{self.slug}-%s", **kwargs)
+
+
+def pending_extension(hazard: Hazard) -> ExtensionRequest | None:
+    return hazard.extension_requests.filter(status=ExtensionStatus.PENDING).first()
+
+
+def _decide(hazard: Hazard, by: User, data: dict, photos: Sequence[UploadedFile]) -> object:
+    extension = pending_extension(hazard)
+    if extension is None:
+        raise ValidationError(_("该延期申请已被处理。"), code="decided")
+    return services.extension_decide(extension=extension, by=by, approve=data["approve"], comment=data["comment"])
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        slug="assign",
+        actions=(Action.ASSIGN,),
+        form=forms.AssignForm,
+        title=_("交单"),
+        button=_("交办"),
+        done=_("已交办给责任单位。"),
+        perform=lambda hazard, by, data, photos: services.hazard_assign(
+            hazard=hazard,
+            by=by,
+            unit=data["unit"],
+            responsible_person=data["responsible_person"],
+            responsible_phone=data["responsible_phone"],
+            requirements=data["requirements"],
+            deadline=data["deadline"],
+            working_days=data["working_days"],
+        ),
+    ),
+    ActionSpec(
+        slug="acknowledge",
+        actions=(Action.ACKNOWLEDGE,),
+        form=forms.AcknowledgeForm,
+        title=_("签收"),
+        button=_("签收"),
+        done=_("已签收，请按期整改。"),
+        perform=lambda hazard, by, data, photos: services.hazard_acknowledge(hazard=hazard, by=by),
+    ),
+    ActionSpec(
+        slug="submit",
+        actions=(Action.SUBMIT,),
+        form=forms.SubmitForm,
+        title=_("办单"),
+        button=_("提交验收"),
+        done=_("整改情况已提交，等待验收。"),
+        photos_required=True,
+        perform=lambda hazard, by, data, photos: services.hazard_submit(
+            hazard=hazard,
+            by=by,
+            measures=data["measures"],
+            completed_on=data["completed_on"],
+            cost=data["cost"],
+            photos=photos,
+        ),
+        # From 列单 this is 即查即改, which a major hazard may not take.
+        available=lambda hazard, state: hazard.status != Status.LISTED or hazard.level == Level.GENERAL,
+    ),
+    ActionSpec(
+        slug="verify",
+        actions=(Action.VERIFY,),
+        form=forms.VerifyForm,
+        title=_("销号"),
+        button=_("验收销号"),
+        done=_("已验收销号。"),
+        style="success",
+        perform=lambda hazard, by, data, photos: services.hazard_verify(
+            hazard=hazard, by=by, method=data["method"], opinion=data["opinion"], photos=photos
+        ),
+    ),
+    ActionSpec(
+        slug="reject",
+        actions=(Action.REJECT,),
+        form=forms.ReasonForm,
+        title=_("退回"),
+        button=_("退回整改"),
+        done=_("已退回，责任单位须重新整改。"),
+        style="warning",
+        perform=lambda hazard, by, data, photos: services.hazard_reject(hazard=hazard, by=by, reason=data["reason"]),
+    ),
+    ActionSpec(
+        slug="request-extension",
+        actions=(Action.REQUEST_EXTENSION,),
+        form=forms.ExtensionRequestForm,
+        title=_("申请延期"),
+        button=_("提交延期申请"),
+        done=_("延期申请已提交，等待审批。"),
+        style="secondary",
+        perform=lambda hazard, by, data, photos: services.extension_request(
+            hazard=hazard, by=by, requested_deadline=data["requested_deadline"], reason=data["reason"]
+        ),
+        available=lambda hazard, state: state.pending_extension is None,
+    ),
+    ActionSpec(
+        slug="decide-extension",
+        actions=(Action.APPROVE_EXTENSION, Action.DENY_EXTENSION),
+        form=forms.ExtensionDecideForm,
+        title=_("延期审批"),
+        button=_("提交审批"),
+        done=_("延期申请已审批。"),
+        perform=_decide,
+        available=lambda hazard, state: state.pending_extension is not None,
+    ),
+    ActionSpec(
+        slug="list-supervision",
+        actions=(Action.LIST_SUPERVISION,),
+        form=forms.SupervisionForm,
+        title=_("挂牌督办"),
+        button=_("挂牌督办"),
+        done=_("已挂牌督办。"),
+        style="danger",
+        perform=lambda hazard, by, data, photos: services.supervision_list(
+            hazard=hazard,
+            by=by,
+            authority_level=data["authority_level"],
+            authority=data["authority"],
+            notice_number=data["notice_number"],
+            requirements=data["requirements"],
+            deadline=data["deadline"],
+        ),
+        available=lambda hazard, state: hazard.level == Level.MAJOR and not hazard.is_supervised,
+    ),
+    ActionSpec(
+        slug="void",
+        actions=(Action.VOID,),
+        form=forms.ReasonForm,
+        title=_("作废"),
+        button=_("作废"),
+        done=_("隐患已作废。"),
+        style="outline-danger",
+        perform=lambda hazard, by, data, photos: services.hazard_void(hazard=hazard, by=by, reason=data["reason"]),
+    ),
+)
+SPEC_BY_SLUG = {spec.slug: spec for spec in SPECS}
+
+
+def available_specs(user: User, hazard: Hazard, state: PanelState) -> list[ActionSpec]:
+    """The forms to offer ``user`` for ``hazard`` now, in the order of the workflow."""
+    allowed = set(allowed_actions(user, hazard))
+    return [spec for spec in SPECS if allowed.intersection(spec.actions) and spec.available(hazard, state)]
+
+
+@dataclass
+class PanelEntry:
+    spec: ActionSpec
+    form: forms.ActionForm
+    staged: list
+    open: bool
+
+
+def action_panel(
+    user: User, hazard: Hazard, state: PanelState, *, bound: tuple[str, forms.ActionForm, list] | None = None
+) -> list[PanelEntry]:
+    """A fresh form per available action, or the submitted one (with its errors and staged photos)."""
+    entries = []
+    for spec in available_specs(user, hazard, state):
+        if bound and bound[0] == spec.slug:
+            entries.append(PanelEntry(spec, bound[1], bound[2], open=True))
+        else:
+            form = spec.make_form(user=user, initial={"version": hazard.version})
+            entries.append(PanelEntry(spec, form, [], open=False))
+    return entries

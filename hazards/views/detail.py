@@ -1,0 +1,173 @@
+"""隐患详情 and the action forms posted from it: one page that shows a hazard and what may be done now.
+
+A posted form is handled in the order the services think: scope (404 outside the jurisdiction), then
+the form's own checks, then whether the hazard is still as the user saw it (``version``), then the
+service, which checks role, status and business rules and moves the row only if nobody moved it first.
+Whatever goes wrong, the page comes back with the user's input, their photos and a Chinese message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.choices import RegionLevel
+from accounts.models import Region
+from hazards import staging
+from hazards.choices import AttachmentPhase, ExtensionStatus, Level, Status
+from hazards.errors import ConcurrentChange, HazardError, NotFound
+from hazards.forms import ActionForm
+from hazards.models import ExtensionRequest, Hazard
+from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel, available_specs
+from hazards.views.once import already_done, earlier_result, submit_once
+from hazards.workdays import add_working_days
+
+MAX_WORKING_DAYS = 365
+
+
+def region_chain(region: Region) -> list[Region]:
+    """The region with its ancestors below the province, in one query (the path holds their codes)."""
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    chain = Region.objects.filter(code__in=codes).exclude(level=RegionLevel.PROVINCE).only("name", "path")
+    return sorted(chain, key=lambda r: len(r.path))
+
+
+def panel_state(extensions: list[ExtensionRequest]) -> PanelState:
+    pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
+    return PanelState(pending_extension=pending)
+
+
+def load_hazard(request: HttpRequest, pk: int) -> Hazard:
+    queryset = Hazard.objects.visible_to(request.user).select_related(
+        "region", "county", "sector", "sector__parent", "responsible_unit", "found_by", "closed_by"
+    )
+    return get_object_or_404(queryset.with_is_supervised(), pk=pk)
+
+
+def render_detail(
+    request: HttpRequest,
+    hazard: Hazard,
+    *,
+    bound: tuple[str, ActionForm, list] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    attachments = list(hazard.attachments.select_related("uploaded_by"))
+    photos = [
+        {"phase": label, "items": [a for a in attachments if a.phase == phase]}
+        for phase, label in AttachmentPhase.choices
+    ]
+    extensions = list(hazard.extension_requests.select_related("requested_by", "decided_by"))
+    state = panel_state(extensions)
+    context = {
+        "hazard": hazard,
+        "region_chain": region_chain(hazard.region),
+        "is_major": hazard.level == Level.MAJOR,
+        "photos": photos,
+        "events": hazard.events.select_related("actor"),
+        "listings": hazard.supervision_listings.select_related("listed_by", "lifted_by"),
+        "extensions": extensions,
+        "panel": action_panel(request.user, hazard, state, bound=bound),
+        "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
+        "today": timezone.localdate(),
+    }
+    return render(request, "hazards/detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def hazard_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_detail(request, load_hazard(request, pk))
+
+
+def _uploads(request: HttpRequest, form: ActionForm, staged: list[staging.StagedFile]) -> list[UploadedFile]:
+    new = form.cleaned_data.get("photos") or []
+    return [*new, *staging.open_uploads(request.user, staged)]
+
+
+def _stale(request: HttpRequest, hazard: Hazard, spec: ActionSpec, form: ActionForm, staged: list) -> HttpResponse:
+    """Someone acted first: say so, show the hazard as it is now and keep what the user typed."""
+    current = load_hazard(request, hazard.pk)
+    # The form now carries the version the user is looking at: sending it again is a deliberate choice.
+    form.data = form.data.copy()
+    form.data["version"] = str(current.version)
+    message = _("该隐患已被他人处理（当前状态：%(status)s），您的提交未保存。请查看最新情况后再决定是否继续。") % {
+        "status": current.get_status_display()
+    }
+    form.add_error(None, message)
+    if spec not in available_specs(request.user, current, panel_state(list(current.extension_requests.all()))):
+        messages.warning(request, message)
+    return render_detail(request, current, bound=(spec.slug, form, staged), status=409)
+
+
+@require_POST
+@login_required
+def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    hazard = load_hazard(request, pk)
+    spec = SPEC_BY_SLUG.get(slug)
+    if spec is None:
+        raise Http404
+    form = spec.make_form(request.POST, request.FILES, user=request.user)
+    staged = staging.resolve(request.user, request.POST.getlist("staged"))
+    if not form.is_valid():
+        staged += staging.stage(request.user, form.cleaned_data.get("photos") or request.FILES.getlist("photos"))
+        return render_detail(request, hazard, bound=(slug, form, staged), status=400)
+    if (location := earlier_result(request.user, form.cleaned_data["form_token"])) is not None:
+        return already_done(request, location)
+    if form.cleaned_data["version"] != hazard.version:
+        return _stale(request, hazard, spec, form, staged)
+    hazard.version = form.cleaned_data["version"]
+    uploads: Sequence[UploadedFile] = _uploads(request, form, staged)
+    detail_url = reverse("hazards:detail", args=[hazard.pk])
+
+    def perform() -> str:
+        spec.perform(hazard, request.user, form.cleaned_data, uploads)
+        return detail_url
+
+    try:
+        location, repeated = submit_once(request.user, form.cleaned_data["form_token"], f"{slug}:{pk}", perform)
+    except NotFound:
+        raise Http404 from None
+    except ConcurrentChange:
+        return _stale(request, hazard, spec, form, staged)
+    except ValidationError as exc:
+        form.add_service_error(exc)
+        staged = staging.resolve(request.user, [s.reference for s in staged])
+        staged += staging.stage(request.user, form.cleaned_data.get("photos") or [])
+        return render_detail(request, load_hazard(request, pk), bound=(slug, form, staged), status=400)
+    except HazardError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(detail_url)
+    finally:
+        for upload in uploads:
+            upload.close()
+    if repeated:
+        return already_done(request, location)
+    staging.discard(request.user, staged)
+    messages.success(request, str(spec.done))
+    return redirect(location)
+
+
+@require_GET
+@login_required
+def working_days_preview(request: HttpRequest) -> HttpResponse:
+    """交单's "N 个工作日" helper: the date N working days from today (holidays and 调休 included)."""
+    try:
+        days = int(request.GET.get("working_days", ""))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_WORKING_DAYS:
+        return HttpResponse("")
+    deadline = add_working_days(timezone.localdate(), days)
+    text = _("即 %(date)s（%(weekday)s）") % {"date": deadline.isoformat(), "weekday": date_format(deadline, "l")}
+    return HttpResponse(text)
