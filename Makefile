@@ -20,11 +20,17 @@ $(RUN_STAMP): requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Browser assets (Bootstrap, htmx) from the npm registry at the versions of package-lock.json, copied
-# into static/vendor/ (scripts/assets.py); redone when the lock file or the copy list changes.
-ASSETS_STAMP := static/vendor/.installed
-$(ASSETS_STAMP): package.json package-lock.json scripts/assets.py
+# Browser assets from the npm registry at the versions of package-lock.json, built into static/vendor/
+# by scripts/assets.py: Bootstrap's CSS trimmed to the classes the templates, scripts and widgets name
+# (so it is rebuilt when they change), and htmx.
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+ASSET_SOURCES := $(shell find templates static/js accounts hazards reminders config \( -name '*.html' -o -name '*.js' -o -name '*.py' \) -not -path '*/migrations/*' 2>/dev/null)
+ASSETS_STAMP := static/vendor/.installed
+$(ASSETS_STAMP): $(NPM_STAMP) scripts/assets.py scripts/bootstrap.scss scripts/purgecss.config.cjs $(ASSET_SOURCES)
 	$(PYTHON) scripts/assets.py
 	touch $@
 

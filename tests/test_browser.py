@@ -71,6 +71,9 @@ def scene(world):
 def shoot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # A full-page screenshot resizes the viewport for a moment; let two frames pass so the next click
+    # lands on the page as laid out again instead of being lost.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def log_in(browser, live_server, username: str, viewport: dict):
@@ -229,7 +232,8 @@ def test_one_hazard_lives_its_whole_life_in_the_browser(browser, live_server, wo
     form.get_by_label("整改要求").fill("立即整改，规范接地。")
     form.get_by_label("或：自今日起工作日数").fill("5")
     expect(form.get_by_test_id("workdays-preview")).to_contain_text("即 ")
-    shoot(page, f"{prefix}03-assign-form")
+    # The form alone: a full-page screenshot resizes the viewport and can swallow the next click.
+    form.screenshot(path=str(SCREENSHOTS / f"{prefix}03-assign-form.png"))
     send(page, form, "assign")
     assert status_of(page) == "已交办"
     with page.expect_popup() as popup:

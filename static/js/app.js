@@ -2,6 +2,15 @@
 (function () {
   "use strict";
 
+  // The navigation folds behind its button at phone width (Bootstrap's markup, without its 80 KB script).
+  document.addEventListener("click", function (event) {
+    var toggler = event.target.closest("[data-bs-toggle=collapse]");
+    if (!toggler) return;
+    var target = document.querySelector(toggler.dataset.bsTarget);
+    var open = target.classList.toggle("show");
+    toggler.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // A form is sent once: the button is disabled on submit (the server also ignores a repeat).
   document.addEventListener("submit", function (event) {
     var form = event.target;
