@@ -34,7 +34,8 @@ SASS_QUIET = ["--quiet-deps", "--silence-deprecation=import,global-builtin,color
 
 def compile_bootstrap() -> Path:
     """Bootstrap's Sass compiled once per version of the sources (Sass takes seconds, PurgeCSS one)."""
-    sources = (ROOT / "scripts" / "bootstrap.scss").read_bytes() + (NODE_MODULES / "bootstrap" / "package.json").read_bytes()
+    scss, version = ROOT / "scripts" / "bootstrap.scss", NODE_MODULES / "bootstrap" / "package.json"
+    sources = scss.read_bytes() + version.read_bytes()
     compiled = NODE_MODULES / ".cache" / f"bootstrap-{hashlib.sha256(sources).hexdigest()[:16]}.css"
     if compiled.exists():
         return compiled
