@@ -108,3 +108,33 @@ def test_two_extension_requests_at_once_leave_one_pending(world):
     assert ExtensionRequest.objects.filter(hazard=hazard, status=ExtensionStatus.PENDING).count() == 1
     assert sum(isinstance(r, ExtensionRequest) for r in results) == 1
     assert any(isinstance(r, ValidationError | ConcurrentChange) for r in results)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_listing_form_sent_twice_at_once_creates_one_hazard(world, attempt):
+    """A double tap on a slow phone network: both requests arrive together with the same form token."""
+    from django.test import Client
+    from django.urls import reverse
+
+    data = {
+        "form_token": f"double-tap-{attempt}",
+        "region": [world.hongqi.code, world.hq_township.code],
+        "sector": world.sector.code,
+        "level": "general",
+        "category": "site_management",
+        "factor": "object",
+        "source": "routine",
+        "title": "配电箱未接地",
+        "description": "车间东侧配电箱外壳未接地。",
+    }
+
+    def send():
+        client = Client()
+        client.force_login(world.hq_officer)
+        return client.post(reverse("hazards:new"), data)
+
+    first, second = race([send, send])
+
+    assert Hazard.objects.count() == 1
+    hazard = Hazard.objects.get()
+    assert first["Location"] == second["Location"] == reverse("hazards:detail", args=[hazard.pk])
