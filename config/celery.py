@@ -27,4 +27,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 3600},
     },
+    # Files no attachment row names (a rolled-back upload) and form photos staged over a day ago.
+    "hazards-stray-files": {
+        "task": "hazards.tasks.remove_stray_files",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 3600},
+    },
 }

@@ -4,7 +4,7 @@ A browser cannot refill a file input. When a form comes back with errors, every 
 content check is stored under ``staging/<user id>/<random>/`` and the form carries its reference in a
 hidden ``staged`` field; the next submit takes the staged files along with any new ones. References
 are only resolved inside the submitting user's own folder. Staged files older than a day are removed
-whenever that user stages again (a form left open overnight must be filled again).
+by the daily clean-up (hazards.tasks) and whenever that user stages again.
 """
 
 from __future__ import annotations
@@ -101,14 +101,21 @@ def discard(user: User, staged: list[StagedFile]) -> None:
 
 
 def _remove_stale(user: User) -> None:
-    folder = _folder(user)
+    remove_stale(_folder(user))
+
+
+def remove_stale(folder: str = "staging") -> int:
+    """Delete staged files older than KEEP_FOR under ``folder`` (every user's, by default)."""
     if not default_storage.exists(folder):
-        return
+        return 0
     cutoff = timezone.now() - KEEP_FOR
-    batches, _files = default_storage.listdir(folder)
-    for batch in batches:
-        names = default_storage.listdir(f"{folder}/{batch}")[1]
-        for name in names:
-            path = f"{folder}/{batch}/{name}"
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
+    removed = 0
+    folders, names = default_storage.listdir(folder)
+    for name in names:
+        path = f"{folder}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            removed += 1
+    for sub in folders:
+        removed += remove_stale(f"{folder}/{sub}")
+    return removed

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -14,6 +18,7 @@ from hazards import services
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed, NotFound
 from hazards.models import Attachment
+from hazards.tasks import remove_stray_files
 from tests.conftest import png_upload
 
 
@@ -106,3 +111,27 @@ def test_closed_hazards_take_no_more_evidence(world):
         services.attachment_add(
             hazard=hazard, by=world.hq_supervisor, phase=AttachmentPhase.VERIFICATION, upload=png_upload()
         )
+
+
+def age(path, days: float) -> None:
+    """Make a stored file look ``days`` old."""
+    stamp = time.time() - days * 86400
+    os.utime(default_storage.path(path), (stamp, stamp))
+
+
+def test_the_daily_clean_up_removes_only_old_files_that_nothing_records(world):
+    hazard = world.listed()
+    kept = services.attachment_add(hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=png_upload())
+    folder = kept.file.name.rsplit("/", 1)[0]
+    stray = default_storage.save(f"{folder}/rolled-back.png", ContentFile(png_upload().read()))
+    fresh = default_storage.save(f"{folder}/still-in-a-transaction.png", ContentFile(b"x"))
+    staged_old = default_storage.save("staging/7/" + "a" * 32 + "/old.png", ContentFile(b"x"))
+    staged_new = default_storage.save("staging/7/" + "b" * 32 + "/new.png", ContentFile(b"x"))
+    for path in (kept.file.name, stray, staged_old):
+        age(path, 2)
+
+    assert remove_stray_files() == 2
+
+    assert not default_storage.exists(stray) and not default_storage.exists(staged_old)
+    assert all(default_storage.exists(path) for path in (kept.file.name, fresh, staged_new))
+    assert remove_stray_files() == 0

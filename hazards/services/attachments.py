@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -97,3 +99,29 @@ def attachment_add(*, hazard: Hazard, by: User, phase: AttachmentPhase, upload: 
     content_type = validate_upload(upload, field="file")
     (attachment,) = save_attachments(hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type])
     return attachment
+
+
+def remove_unreferenced_files(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
+    """Delete evidence files that no attachment row names: what a rolled-back change left behind.
+
+    Files are stored before the transaction that records them commits (a file saved after commit
+    could be lost with a crash), so a change that fails later leaves its files. Only the folders of
+    this month and the last are scanned (attachment_path puts files under the month of upload), and
+    only files older than ``older_than``, which no transaction still open can be about to record.
+    """
+    cutoff = timezone.now() - older_than
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    removed = 0
+    for month in (last_month, this_month):
+        folder = f"hazards/{month:%Y/%m}"
+        if not default_storage.exists(folder):
+            continue
+        recorded = set(Attachment.objects.filter(file__startswith=f"{folder}/").values_list("file", flat=True))
+        for hazard_folder in default_storage.listdir(folder)[0]:
+            for name in default_storage.listdir(f"{folder}/{hazard_folder}")[1]:
+                path = f"{folder}/{hazard_folder}/{name}"
+                if path not in recorded and default_storage.get_modified_time(path) < cutoff:
+                    default_storage.delete(path)
+                    removed += 1
+    return removed
