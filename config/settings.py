@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.contrib.messages import constants as message_constants
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -106,6 +107,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# The pages show messages as Bootstrap alerts, which call an error "danger".
+MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 
 DATABASES = {
     "default": dj_database_url.parse(

@@ -127,6 +127,8 @@ def test_extension_request_and_decision_through_the_forms(as_user, world):
     post_action(
         as_user(world.unit_demo), hazard, "request-extension", requested_deadline=later, reason="设备到货延迟。"
     )
+    shown = as_user(world.hq_supervisor).get(detail_url(hazard)).content.decode()
+    assert re.search(r'data-testid="pending-extension">.*延至 <strong>' + later + "</strong>：设备到货延迟。", shown)
     denied = post_action(as_user(world.hq_supervisor), hazard, "decide-extension", approve="no", comment="")
     assert denied.status_code == 400
     assert "请填写不予延期的理由。" in denied.content.decode()
@@ -303,7 +305,8 @@ def test_an_action_the_role_may_not_take_changes_nothing(as_user, world):
     assert response.status_code == 302
     hazard.refresh_from_db()
     assert hazard.status == Status.SUBMITTED
-    assert "您的角色无权执行此操作。" in as_user(world.unit_demo).get(detail_url(hazard)).content.decode()
+    page = as_user(world.unit_demo).get(detail_url(hazard)).content.decode()
+    assert re.search(r'class="alert alert-danger">您的角色无权执行此操作。<', page)
 
 
 def test_an_unknown_action_is_404_and_get_is_not_allowed(as_user, world):

@@ -78,6 +78,7 @@ def render_detail(
         "listings": hazard.supervision_listings.select_related("listed_by", "lifted_by"),
         "extensions": extensions,
         "panel": action_panel(request.user, hazard, state, bound=bound),
+        "pending_extension": state.pending_extension,
         "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
         "today": timezone.localdate(),
     }
