@@ -27,7 +27,7 @@ from hazards.choices import (
     StopProduction,
     VerificationMethod,
 )
-from hazards.models import Sector
+from hazards.models import Hazard, Sector
 from hazards.services import HazardDetails, MajorDetails
 
 
@@ -296,3 +296,34 @@ class HazardForm(BrowserForm):
             address=data["address"],
             major=major,
         )
+
+
+class HazardEditForm(HazardForm):
+    """修改信息: the fields of 列单 that may still change in the hazard's status, as they stand now."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, hazard: Hazard, editable: frozenset[str], **kwargs):
+        self.hazard = hazard
+        super().__init__(*args, user=kwargs.pop("user"), **kwargs)
+        for name in list(self.fields):
+            if name not in editable | {"form_token", "version"}:
+                del self.fields[name]
+        if not self.is_bound:
+            self.initial["version"] = hazard.version
+            for name in self.fields:
+                if name in editable:
+                    value = getattr(hazard, name)
+                    self.initial[name] = value.code if name in ("region", "sector") else value
+
+    def clean(self):
+        # The rules that tie fields together (major needs its standard) are the service's to apply
+        # to the record as it will be; this form only parses.
+        return forms.Form.clean(self)
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.fields if name not in ("form_token", "version")}
+        if "stop_production" in changes:
+            changes["stop_production"] = changes["stop_production"] or StopProduction.NONE
+        return changes

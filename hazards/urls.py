@@ -12,6 +12,7 @@ urlpatterns = [
     path("hazards/", views.hazard_list, name="list"),
     path("hazards/new/", views.hazard_new, name="new"),
     path("hazards/<int:pk>/", views.hazard_detail, name="detail"),
+    path("hazards/<int:pk>/edit/", views.hazard_edit, name="edit"),
     path("hazards/<int:pk>/do/<slug:slug>/", views.hazard_action, name="action"),
     path("hazards/<int:pk>/notice/", views.rectification_notice, name="rectification_notice"),
     path("hazards/<int:pk>/supervision/<int:listing_id>/notice/", views.supervision_notice, name="supervision_notice"),

@@ -448,3 +448,77 @@ def test_the_supervision_notice_is_filled_from_the_listing_and_scoped(as_user, w
     html = as_user(world.hq_officer).get(url).content.decode()
     assert "重大事故隐患挂牌督办通知书" in html and "新安委督〔2026〕9号" in html and "市级挂牌督办" in html
     assert as_user(world.wb_officer).get(url).status_code == 404
+
+
+# --- 修改信息 ------------------------------------------------------------------------------------------
+
+
+def edit_url(hazard: Hazard) -> str:
+    return reverse("hazards:edit", args=[hazard.pk])
+
+
+def edit_form(response) -> dict:
+    """Every field of the edit form as drawn (inputs, the chosen options, textareas)."""
+    html = response.content.decode()
+    data = dict(re.findall(r'<input type="(?:hidden|text|number|date)" name="(\w+)" value="([^"]*)"', html))
+    data.update(re.findall(r'<textarea name="(\w+)"[^>]*>\s*([^<]*)</textarea>', html))
+    regions = []
+    for name, body in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.findall(r'<option value="([^"]*)" selected', body)
+        if name == "region":
+            regions += chosen
+        elif chosen:
+            data[name] = chosen[0]
+    if regions:
+        data["region"] = regions
+    return data
+
+
+def test_an_officer_corrects_a_listed_hazard_and_the_timeline_keeps_both_values(as_user, world):
+    hazard = world.listed()
+    client = as_user(world.hq_officer)
+    assert 'data-testid="edit-link"' in client.get(detail_url(hazard)).content.decode()
+    data = {**edit_form(client.get(edit_url(hazard))), "title": "配电箱接地线断开"}
+    assert client.post(edit_url(hazard), data)["Location"] == detail_url(hazard)
+    hazard.refresh_from_db()
+    assert hazard.title == "配电箱接地线断开" and hazard.region == world.hq_village
+    event = hazard.events.get(action=Action.UPDATE)
+    assert event.changes == {"title": ["配电箱未接地", "配电箱接地线断开"]}
+
+
+def test_only_the_plan_of_a_major_hazard_is_editable_once_handed_over(as_user, world):
+    major = world.assigned(world.listed_major())
+    page = as_user(world.hq_supervisor).get(edit_url(major))
+    names = set(re.findall(r'name="(\w+)"', page.content.decode())) - {"csrfmiddlewaretoken", "form_token", "version"}
+    assert "plan_measures" in names and "title" not in names and "region" not in names
+    assert as_user(world.hq_officer).get(edit_url(world.assigned())).status_code == 403
+
+
+def test_edit_errors_are_chinese_and_nothing_changes(as_user, world):
+    hazard = world.listed()
+    client = as_user(world.hq_officer)
+    data = {**edit_form(client.get(edit_url(hazard))), "level": "major"}
+    response = client.post(edit_url(hazard), data)
+    assert response.status_code == 400
+    assert "重大事故隐患须写明判定标准及条款。" in response.content.decode()
+    hazard.refresh_from_db()
+    assert hazard.level == "general"
+
+
+def test_a_stale_edit_is_refused_and_a_second_submit_is_deliberate(as_user, world):
+    hazard = world.listed()
+    client = as_user(world.hq_officer)
+    data = {**edit_form(client.get(edit_url(hazard))), "address": "3 号车间北侧"}
+    services.hazard_update(hazard=hazard, by=world.hq_supervisor, changes={"title": "配电箱接地线断开"})
+    stale = client.post(edit_url(hazard), data)
+    assert stale.status_code == 409 and "该隐患已被他人修改，您的修改未保存。" in stale.content.decode()
+    assert Hazard.objects.get(pk=hazard.pk).address != "3 号车间北侧"
+    again = {**edit_form(stale), "form_token": "second"}
+    assert again["address"] == "3 号车间北侧"
+    # Sent again after the warning, the form is saved as the user filled it.
+    assert client.post(edit_url(hazard), again).status_code == 302
+    assert Hazard.objects.get(pk=hazard.pk).address == "3 号车间北侧"
+
+
+def test_outsiders_get_404_on_the_edit_page(as_user, world):
+    assert as_user(world.wb_officer).get(edit_url(world.listed())).status_code == 404

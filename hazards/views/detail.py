@@ -24,11 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import RegionLevel
 from accounts.models import Region
-from hazards import staging
-from hazards.choices import AttachmentPhase, ExtensionStatus, Level, Status
+from hazards import services, staging
+from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Level, Status
 from hazards.errors import ConcurrentChange, HazardError, NotFound
 from hazards.forms import ActionForm
 from hazards.models import ExtensionRequest, Hazard
+from hazards.permissions import allowed_actions
 from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel, available_specs
 from hazards.views.once import already_done, earlier_result, submit_once
 from hazards.workdays import add_working_days
@@ -55,6 +56,13 @@ def load_hazard(request: HttpRequest, pk: int) -> Hazard:
     return get_object_or_404(queryset.with_is_supervised(), pk=pk)
 
 
+def editable_for(user, hazard: Hazard) -> frozenset[str]:
+    """What ``user`` may correct on ``hazard`` now (修改信息): nothing unless the role may edit now."""
+    if Action.UPDATE not in allowed_actions(user, hazard):
+        return frozenset()
+    return services.editable_fields(hazard)
+
+
 def render_detail(
     request: HttpRequest,
     hazard: Hazard,
@@ -79,6 +87,7 @@ def render_detail(
         "extensions": extensions,
         "panel": action_panel(request.user, hazard, state, bound=bound),
         "pending_extension": state.pending_extension,
+        "may_edit": bool(editable_for(request.user, hazard)),
         "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
         "today": timezone.localdate(),
     }

@@ -1,0 +1,75 @@
+"""修改信息: correct what 列单 recorded (or a major hazard's 治理方案) while the status allows it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import Region
+from accounts.views import region_cascade
+from hazards import services
+from hazards.errors import ConcurrentChange, HazardError
+from hazards.forms import HazardEditForm
+from hazards.models import Hazard
+from hazards.views.detail import editable_for, load_hazard
+from hazards.views.once import already_done, earlier_result, submit_once
+
+
+def _render(request: HttpRequest, hazard: Hazard, form: HazardEditForm, status: int = 200) -> HttpResponse:
+    cascade = None
+    if "region" in form.fields:
+        chosen = [v for v in form.data.getlist("region") if v] if form.is_bound else [form.initial["region"]]
+        selected = Region.objects.visible_to(request.user).filter(code=chosen[-1]).first() if chosen else None
+        cascade = region_cascade(request.user, selected)
+    return render(request, "hazards/edit.html", {"hazard": hazard, "form": form, "cascade": cascade}, status=status)
+
+
+def _stale(request: HttpRequest, hazard: Hazard, form: HazardEditForm) -> HttpResponse:
+    """Someone changed the hazard since the form was drawn: keep the user's text, save nothing, and let
+    a second submit (now carrying the current version) be a deliberate choice."""
+    form.data = form.data.copy()
+    form.data["version"] = str(hazard.version)
+    form.add_error(None, _("该隐患已被他人修改，您的修改未保存。请打开隐患详情核对最新内容，确认后再提交。"))
+    return _render(request, hazard, form, status=409)
+
+
+@login_required
+def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    hazard = load_hazard(request, pk)
+    editable = editable_for(request.user, hazard)
+    if not editable:
+        raise PermissionDenied
+    if request.method != "POST":
+        return _render(request, hazard, HazardEditForm(user=request.user, hazard=hazard, editable=editable))
+    form = HazardEditForm(request.POST, user=request.user, hazard=hazard, editable=editable)
+    if not form.is_valid():
+        return _render(request, hazard, form, status=400)
+    if (location := earlier_result(request.user, form.cleaned_data["form_token"])) is not None:
+        return already_done(request, location)
+    if form.cleaned_data["version"] != hazard.version:
+        return _stale(request, hazard, form)
+    hazard.version = form.cleaned_data["version"]
+
+    def perform() -> str:
+        services.hazard_update(hazard=hazard, by=request.user, changes=form.changes())
+        return reverse("hazards:detail", args=[hazard.pk])
+
+    try:
+        location, repeated = submit_once(request.user, form.cleaned_data["form_token"], f"edit:{pk}", perform)
+    except ConcurrentChange:
+        return _stale(request, load_hazard(request, pk), form)
+    except ValidationError as exc:
+        form.add_service_error(exc)
+        return _render(request, hazard, form, status=400)
+    except HazardError as exc:
+        form.add_error(None, str(exc.message))
+        return _render(request, hazard, form, status=400)
+    if repeated:
+        return already_done(request, location)
+    messages.success(request, _("隐患信息已修改。"))
+    return redirect(location)
