@@ -237,16 +237,6 @@ class HazardForm(BrowserForm):
         choices=StopProduction.choices, initial=StopProduction.NONE, required=False, label=_("停产停业范围")
     )
 
-    MAJOR_FIELDS = (
-        "major_standard",
-        "major_standard_item",
-        "plan_measures",
-        "plan_responsibility",
-        "plan_funds",
-        "plan_deadline",
-        "plan_contingency",
-        "stop_production",
-    )
     SELF_REPORT_FIELDS = ("responsible_person", "deadline")
 
     def __init__(self, *args, user: User, **kwargs):

@@ -98,6 +98,23 @@ class World:
         )
         return self.details(level=Level.MAJOR, major=major, title="粉尘涉爆场所未设置泄爆装置", **overrides)
 
+    def listing_form(self, **overrides) -> dict:
+        """What the 登记隐患 form posts for ``details()``: the region cascade down to the township."""
+        data = {
+            "form_token": "new-1",
+            "region": [self.hongqi.code, self.hq_township.code, ""],
+            "address": "3 号车间",
+            "sector": self.sector.code,
+            "level": "general",
+            "category": "site_management",
+            "factor": "object",
+            "source": "routine",
+            "title": "配电箱未接地",
+            "description": "车间东侧配电箱外壳未接地。",
+        }
+        data.update(overrides)
+        return data
+
     # Hazards at each stage, made the way users make them.
     def listed(self, **overrides) -> Hazard:
         return services.hazard_list(details=self.details(**overrides), by=self.hq_officer)

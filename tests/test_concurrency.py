@@ -116,17 +116,7 @@ def test_a_listing_form_sent_twice_at_once_creates_one_hazard(world, attempt):
     from django.test import Client
     from django.urls import reverse
 
-    data = {
-        "form_token": f"double-tap-{attempt}",
-        "region": [world.hongqi.code, world.hq_township.code],
-        "sector": world.sector.code,
-        "level": "general",
-        "category": "site_management",
-        "factor": "object",
-        "source": "routine",
-        "title": "配电箱未接地",
-        "description": "车间东侧配电箱外壳未接地。",
-    }
+    data = world.listing_form(form_token=f"double-tap-{attempt}")
 
     def send():
         client = Client()

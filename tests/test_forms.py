@@ -319,27 +319,10 @@ def test_an_unknown_action_is_404_and_get_is_not_allowed(as_user, world):
 # --- 列单 ----------------------------------------------------------------------------------------------
 
 
-def new_hazard_data(world, **overrides) -> dict:
-    data = {
-        "form_token": "new-1",
-        "region": [world.hongqi.code, world.hq_township.code, ""],
-        "address": "3 号车间",
-        "sector": world.sector.code,
-        "level": "general",
-        "category": "site_management",
-        "factor": "object",
-        "source": "routine",
-        "title": "配电箱未接地",
-        "description": "车间东侧配电箱外壳未接地。",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_listing_a_hazard_through_the_form_takes_the_deepest_region_and_photos(as_user, world):
     client = as_user(world.hq_officer)
     assert client.get(reverse("hazards:new")).status_code == 200
-    response = client.post(reverse("hazards:new"), new_hazard_data(world, photos=[png_upload(), png_upload("b.png")]))
+    response = client.post(reverse("hazards:new"), world.listing_form(photos=[png_upload(), png_upload("b.png")]))
     hazard = Hazard.objects.get()
     assert response["Location"] == detail_url(hazard)
     assert hazard.region == world.hq_township and hazard.status == Status.LISTED
@@ -348,14 +331,14 @@ def test_listing_a_hazard_through_the_form_takes_the_deepest_region_and_photos(a
 
 def test_listing_twice_with_the_same_form_creates_one_hazard(as_user, world):
     client = as_user(world.hq_officer)
-    data = new_hazard_data(world)
+    data = world.listing_form()
     first, second = client.post(reverse("hazards:new"), data), client.post(reverse("hazards:new"), data)
     assert first["Location"] == second["Location"]
     assert Hazard.objects.count() == 1
 
 
 def test_a_major_hazard_needs_its_standard_and_item(as_user, world):
-    response = as_user(world.hq_officer).post(reverse("hazards:new"), new_hazard_data(world, level="major"))
+    response = as_user(world.hq_officer).post(reverse("hazards:new"), world.listing_form(level="major"))
     assert response.status_code == 400
     html = response.content.decode()
     assert "重大事故隐患须写明判定标准。" in html and "请填写所符合的判定条款。" in html
@@ -363,27 +346,24 @@ def test_a_major_hazard_needs_its_standard_and_item(as_user, world):
 
 
 def test_a_region_outside_the_jurisdiction_is_refused(as_user, world):
-    response = as_user(world.hq_officer).post(
-        reverse("hazards:new"), new_hazard_data(world, region=[world.weibin.code])
-    )
+    response = as_user(world.hq_officer).post(reverse("hazards:new"), world.listing_form(region=[world.weibin.code]))
     assert response.status_code == 400
     assert "所选区划不在您的辖区内。" in response.content.decode()
 
 
 def test_listing_errors_keep_photos_and_typed_text(as_user, world):
     client = as_user(world.hq_officer)
-    response = client.post(reverse("hazards:new"), new_hazard_data(world, title="", photos=png_upload("scene.png")))
+    response = client.post(reverse("hazards:new"), world.listing_form(title="", photos=png_upload("scene.png")))
     html = response.content.decode()
     assert response.status_code == 400 and "车间东侧配电箱外壳未接地。" in html and "已保留：scene.png" in html
     staged = re.findall(r'name="staged" value="([^"]+)"', html)
-    client.post(reverse("hazards:new"), new_hazard_data(world, form_token="new-2", staged=staged))
+    client.post(reverse("hazards:new"), world.listing_form(form_token="new-2", staged=staged))
     assert Hazard.objects.get().attachments.get().original_name == "scene.png"
 
 
 def test_a_unit_contact_self_reports_with_person_and_deadline(as_user, world):
     client = as_user(world.unit_demo)
-    data = new_hazard_data(
-        world,
+    data = world.listing_form(
         region=[world.hq_village.code],
         source="self_check",
         responsible_person="王五",

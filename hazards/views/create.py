@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -17,7 +16,7 @@ from hazards.choices import Action
 from hazards.errors import HazardError
 from hazards.forms import HazardForm
 from hazards.permissions import role_may
-from hazards.views.once import already_done, submit_once
+from hazards.views.once import done, submit_once
 
 
 def may_create(user) -> bool:
@@ -65,8 +64,6 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
     finally:
         for upload in uploads:
             upload.close()
-    if repeated:
-        return already_done(request, location)
-    staging.discard(request.user, staged)
-    messages.success(request, _("隐患已登记。"))
-    return redirect(location)
+    if not repeated:
+        staging.discard(request.user, staged)
+    return done(request, location, repeated=repeated, message=_("隐患已登记。"))

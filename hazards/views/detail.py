@@ -31,7 +31,7 @@ from hazards.forms import ActionForm
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
 from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel, available_specs
-from hazards.views.once import already_done, earlier_result, submit_once
+from hazards.views.once import already_done, done, earlier_result, submit_once
 from hazards.workdays import add_working_days
 
 MAX_WORKING_DAYS = 365
@@ -161,11 +161,9 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     finally:
         for upload in uploads:
             upload.close()
-    if repeated:
-        return already_done(request, location)
-    staging.discard(request.user, staged)
-    messages.success(request, str(spec.done))
-    return redirect(location)
+    if not repeated:
+        staging.discard(request.user, staged)
+    return done(request, location, repeated=repeated, message=str(spec.done))
 
 
 @require_GET

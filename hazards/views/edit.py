@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -17,7 +16,7 @@ from hazards.errors import ConcurrentChange, HazardError
 from hazards.forms import HazardEditForm
 from hazards.models import Hazard
 from hazards.views.detail import editable_for, load_hazard
-from hazards.views.once import already_done, earlier_result, submit_once
+from hazards.views.once import already_done, done, earlier_result, submit_once
 
 
 def _render(request: HttpRequest, hazard: Hazard, form: HazardEditForm, status: int = 200) -> HttpResponse:
@@ -69,7 +68,4 @@ def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except HazardError as exc:
         form.add_error(None, str(exc.message))
         return _render(request, hazard, form, status=400)
-    if repeated:
-        return already_done(request, location)
-    messages.success(request, _("隐患信息已修改。"))
-    return redirect(location)
+    return done(request, location, repeated=repeated, message=_("隐患信息已修改。"))

@@ -61,3 +61,11 @@ def already_done(request: HttpRequest, location: str) -> HttpResponseRedirect:
     """Where a repeated submit goes: to the first one's result, with a word of why nothing happened."""
     messages.info(request, _("这份表单已经提交过，没有重复办理。"))
     return redirect(location)
+
+
+def done(request: HttpRequest, location: str, *, repeated: bool, message: str) -> HttpResponseRedirect:
+    """After ``submit_once``: a repeat is told nothing happened again, a first submit what did."""
+    if repeated:
+        return already_done(request, location)
+    messages.success(request, message)
+    return redirect(location)
