@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
+from config.reference import ReferenceCache
 from hazards.choices import (
     OPEN_STATUSES,
     Action,
@@ -44,6 +45,9 @@ class Sector(models.Model):
         SupervisingDepartment, verbose_name=_("行业主管部门"), on_delete=models.PROTECT, related_name="sectors"
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    # Lists name each hazard's sector from here rather than by a join (config/reference.py).
+    cached = ReferenceCache(key="code")
 
     class Meta:
         verbose_name = _("行业领域")
