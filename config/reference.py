@@ -10,7 +10,8 @@ Rows are loaded on first use (``load`` fetches a page's worth in one query) and 
 not change them. Saving or deleting a row forgets every row of its table in this process at once and,
 when the transaction commits, in every other process: the change writes a new token to the shared
 cache (Redis), which each process compares at most once every ``check_every`` seconds. Changes that
-send no signals (``update()``, ``bulk_create()``, SQL) call ``changed()`` themselves.
+send no signals (``update()``, ``bulk_create()``, SQL) should call ``changed()``; whatever no one
+announced (or, without Redis, whatever another process changed) is read afresh after ``max_age``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 class ReferenceCache:
     check_every = 1.0  # seconds a process may go on trusting its rows after another process changed one
+    max_age = 300.0  # seconds after which rows are read again even though no change was announced
 
     def __init__(self, *, key: str | None = None) -> None:
         self.key = key  # a unique field rows are also looked up by, e.g. "code"
@@ -38,6 +40,7 @@ class ReferenceCache:
         self._by_key: dict[Any, models.Model] = {}
         self._token: str | None = None
         self._checked = float("-inf")
+        self._since = time.monotonic()
 
     def contribute_to_class(self, model: type[models.Model], name: str) -> None:
         self.model = model
@@ -86,6 +89,7 @@ class ReferenceCache:
 
     def clear(self) -> None:
         self._by_id, self._by_key = {}, {}
+        self._since = time.monotonic()
 
     def _remember(self, row: models.Model) -> None:
         self._by_id[row.pk] = row
@@ -114,6 +118,6 @@ class ReferenceCache:
             # Without the shared cache nobody can tell us about changes: read the rows afresh.
             logger.warning("Shared cache unavailable; reloading %s", self.model._meta.label, exc_info=True)
             token = uuid.uuid4().hex
-        if token != self._token:
+        if token != self._token or now - self._since > self.max_age:
             self._token = token
             self.clear()

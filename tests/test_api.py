@@ -280,6 +280,17 @@ def test_a_change_committed_elsewhere_reaches_every_process(world, django_captur
     assert elsewhere.get_by_key(world.hongqi.code).name == "红旗新区"
 
 
+def test_a_change_no_one_announced_is_read_again_after_max_age(world):
+    cached = ReferenceCache(key="code")
+    cached.model = Region
+    cached.check_every = 0
+    assert cached.get(world.hongqi.pk).name == "红旗区"
+    Region.objects.filter(pk=world.hongqi.pk).update(name="红旗新区")  # no signal, no token
+    assert cached.get(world.hongqi.pk).name == "红旗区"
+    cached.max_age = 0
+    assert cached.get(world.hongqi.pk).name == "红旗新区"
+
+
 def test_list_never_counts_the_table(world, api):
     world.listed()
     with CaptureQueriesContext(connection) as captured:
