@@ -179,12 +179,15 @@ class KeysetPagination:
         descending = self.ordering.startswith("-")
         self.model_field = queryset.model._meta.get_field(field)
         cursor = self._decode(request.query_params.get("cursor"))
-        if cursor is not None:
-            queryset = queryset.filter(self._after(field, descending, cursor["v"], cursor["id"]))
         # Nulls last going up and first going down: PostgreSQL's own order, so an index on (field, id)
         # is read forwards or backwards and never sorted.
         order = [F(field).desc(nulls_first=True), "-id"] if descending else [F(field).asc(nulls_last=True), "id"]
-        rows = list(queryset.order_by(*order)[: self.size + 1])
+        queryset = queryset.order_by(*order)
+        rows: list = []
+        for remaining in self._remaining(field, descending, cursor):
+            rows += queryset.filter(remaining)[: self.size + 1 - len(rows)]
+            if len(rows) > self.size:
+                break
         self.has_next = len(rows) > self.size
         self.rows = rows[: self.size]
         return self.rows
@@ -248,21 +251,29 @@ class KeysetPagination:
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
             raise exceptions.ValidationError({"cursor": [_("游标无效，请从第一页重新获取。")]}) from None
 
-    def _after(self, field: str, descending: bool, value, pk: int) -> Q:
-        """Rows after (value, pk) in the order of ``paginate_queryset``."""
+    def _remaining(self, field: str, descending: bool, cursor: dict | None) -> list[Q]:
+        """The rows after the cursor, in page order, as conditions that each read one range of the
+        (field, id) index from where the cursor points: page 10,000 then costs what page 1 does.
+
+        A nullable field is two ranges, the rows with a value and those without (after them going up,
+        before them going down). One condition joining both with OR would not be an index range, so
+        PostgreSQL would read the index from its start and filter out every earlier row; each range
+        gets its own query instead, the second one only when a page reaches it.
+        """
+        if cursor is None:
+            return [Q()]
+        value, pk = cursor["v"], cursor["id"]
         beyond = "lt" if descending else "gt"
-        after_same = Q(**{field: value, f"id__{beyond}": pk})
-        # The redundant bound (field >= value) is what lets PostgreSQL start the index scan at the
-        # cursor instead of filtering every earlier row: page 10,000 then costs what page 1 does.
-        bounded = Q(**{f"{field}__{beyond}e": value}) & (Q(**{f"{field}__{beyond}": value}) | after_same)
-        if not self.model_field.null:
-            return bounded
-        is_null, not_null = Q(**{f"{field}__isnull": True}), Q(**{f"{field}__isnull": False})
         if value is None:
-            # Among the rows without a value: last going up, first going down.
-            same = is_null & Q(**{f"id__{beyond}": pk})
-            return same | not_null if descending else same
-        return bounded if descending else bounded | is_null
+            rest_without_value = Q(**{f"{field}__isnull": True, f"id__{beyond}": pk})
+            return [rest_without_value, Q(**{f"{field}__isnull": False})] if descending else [rest_without_value]
+        # The redundant leading bound (field >= value) is what makes the condition an index range.
+        rest_with_value = Q(**{f"{field}__{beyond}e": value}) & (
+            Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"id__{beyond}": pk})
+        )
+        if self.model_field.null and not descending:
+            return [rest_with_value, Q(**{f"{field}__isnull": True})]
+        return [rest_with_value]
 
     def _next_link(self) -> str | None:
         if not self.has_next:

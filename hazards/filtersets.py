@@ -38,7 +38,7 @@ class HazardFilterSet(django_filters.FilterSet):
         return queryset.filter(status__in=STAGE_STATUSES[Stage(value)])
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        region = Region.objects.filter(code=value).only("id", "level", "path").first()
+        region = Region.cached.get_by_key(value)
         return queryset.within(region) if region else queryset.none()
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:

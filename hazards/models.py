@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
+from config.reference import ReferenceCache
 from hazards.choices import (
     OPEN_STATUSES,
     Action,
@@ -44,6 +45,9 @@ class Sector(models.Model):
         SupervisingDepartment, verbose_name=_("行业主管部门"), on_delete=models.PROTECT, related_name="sectors"
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    # Lists name each hazard's sector from here rather than by a join (config/reference.py).
+    cached = ReferenceCache(key="code")
 
     class Meta:
         verbose_name = _("行业领域")
@@ -149,6 +153,10 @@ class Hazard(models.Model):
             # County officer lists, newest first, with or without a status filter; county rollups.
             models.Index(fields=["county", "status", "found_at", "id"], name="hazard_county_status_found"),
             models.Index(fields=["county", "found_at", "id"], name="hazard_county_found"),
+            # The same lists sorted by deadline (the 工作台's overdue and due-soon links) or by last change:
+            # each keyset page is one range of the county's part of the index, whatever the county count.
+            models.Index(fields=["county", "deadline", "id"], name="hazard_county_deadline"),
+            models.Index(fields=["county", "updated_at", "id"], name="hazard_county_updated"),
             # Unit contacts' lists.
             models.Index(fields=["responsible_unit", "status"], name="hazard_unit_status"),
             # Overdue and due-soon queries only ever look at open hazards with a deadline.

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.choices import RegionLevel, Role
+from accounts.models import Region
 from accounts.querysets import sees_everything
 from hazards.choices import OPEN_STATUSES
 
@@ -39,7 +40,7 @@ class HazardQuerySet(models.QuerySet):
             return self.none()
         if user.role == Role.UNIT_CONTACT:
             return self.filter(responsible_unit_id=user.unit_id) if user.unit_id else self.none()
-        return self.within(user.region) if user.region_id else self.none()
+        return self.within(Region.cached.get(user.region_id)) if user.region_id else self.none()
 
     def within(self, region) -> HazardQuerySet:
         """Hazards in the region and everything under it."""

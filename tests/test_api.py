@@ -12,9 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.choices import RegionLevel
+from accounts.models import Region
+from config.reference import ReferenceCache
+from hazards import services
 from hazards.choices import Status
-from hazards.models import Hazard, HazardEvent
+from hazards.models import Hazard, HazardEvent, Sector
 from tests.conftest import World, future_deadline, png_upload
+from tests.factories import RegionFactory, SectorFactory
 
 API = "/api/v1"
 
@@ -211,16 +216,79 @@ def test_bad_paging_parameters_get_400(world, api, query, field):
 
 
 def test_list_query_count_does_not_grow_with_page_size(world, api):
-    for _ in range(6):
-        world.assigned()
+    # Each hazard in a village and sector of its own: a bigger page names more reference rows.
+    for n in range(6):
+        village = RegionFactory(
+            code=f"41070200100{n + 2}", name=f"村{n}", level=RegionLevel.VILLAGE, parent=world.hq_township
+        )
+        world.assigned(world.listed(region=village, sector=SectorFactory()))
     client = api("hq_officer")
 
     def queries(page_size: int) -> int:
+        # From cold reference caches, the worst case: they are filled a page at a time.
+        Region.cached.clear()
+        Sector.cached.clear()
         with CaptureQueriesContext(connection) as captured:
             assert client.get(f"{API}/hazards/?page_size={page_size}").status_code == 200
         return len(captured)
 
     assert queries(2) == queries(6)
+
+
+def test_list_reads_regions_and_sectors_from_their_caches(world, api):
+    for _ in range(3):
+        world.assigned()
+    client = api("hq_officer")
+    client.get(f"{API}/hazards/?region={world.hongqi.code}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"{API}/hazards/?region={world.hongqi.code}")
+    assert len(response.json()["results"]) == 3
+    # Once known, the caller's region, the region filter and each row's region, county and sector
+    # cost no query and no join: the hazards are read in one statement.
+    [sql] = [q["sql"] for q in captured.captured_queries]
+    assert 'FROM "hazards_hazard"' in sql
+    assert "accounts_region" not in sql
+    assert "hazards_sector" not in sql
+
+
+def test_renamed_region_and_sector_show_on_the_next_list(world, api):
+    world.assigned()
+    client = api("hq_officer")
+    client.get(f"{API}/hazards/")
+    world.hq_village.name = "西街新社区"
+    world.hq_village.save()
+    world.sector.name = "粉尘防爆"
+    world.sector.save()
+    item = client.get(f"{API}/hazards/").json()["results"][0]
+    assert item["region"]["name"] == "西街新社区"
+    assert item["sector"]["name"] == "粉尘防爆"
+
+
+def test_a_change_committed_elsewhere_reaches_every_process(world, django_capture_on_commit_callbacks):
+    """Another process's cache learns of a change through the shared cache once it commits."""
+    elsewhere = ReferenceCache(key="code")
+    elsewhere.model = Region  # as in another process: this process's signals do not reach it
+    elsewhere.check_every = 0
+    assert elsewhere.get_by_key(world.hongqi.code).name == "红旗区"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        world.hongqi.name = "红旗新区"
+        world.hongqi.save()
+    assert elsewhere.get(world.hongqi.pk).name == "红旗区"  # not committed yet: nothing published
+    for callback in callbacks:
+        callback()
+    assert elsewhere.get(world.hongqi.pk).name == "红旗新区"
+    assert elsewhere.get_by_key(world.hongqi.code).name == "红旗新区"
+
+
+def test_a_change_no_one_announced_is_read_again_after_max_age(world):
+    cached = ReferenceCache(key="code")
+    cached.model = Region
+    cached.check_every = 0
+    assert cached.get(world.hongqi.pk).name == "红旗区"
+    Region.objects.filter(pk=world.hongqi.pk).update(name="红旗新区")  # no signal, no token
+    assert cached.get(world.hongqi.pk).name == "红旗区"
+    cached.max_age = 0
+    assert cached.get(world.hongqi.pk).name == "红旗新区"
 
 
 def test_list_never_counts_the_table(world, api):
@@ -280,32 +348,94 @@ def test_supervised_filter_both_ways(world, api):
     assert client.get(hazard_url(major) + "?supervised=true").json()["is_supervised"] is True
 
 
-@pytest.mark.parametrize(
-    ("persona", "ordering"),
-    [
-        ("hq_officer", "-found_at"),  # a county officer's default list
-        ("api_client", "-found_at"),
-        ("api_client", "updated_at"),  # incremental sync
-        ("api_client", "deadline"),
-    ],
-)
-def test_list_pages_read_an_index_in_order_without_sorting(world, api, persona, ordering):
-    for _ in range(3):
-        world.assigned()
-    client = api(persona)
-    url = f"{API}/hazards/?status=assigned&page_size=1&ordering={ordering}"
-    url = client.get(url).json()["next"]  # the second page carries a cursor condition
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
-    sql = next(q["sql"] for q in captured.captured_queries if 'FROM "hazards_hazard"' in q["sql"])
+def explain_without_sorting(sql: str) -> str:
     with connection.cursor() as cursor:
         # With tiny tables the planner would rightly sort; forbid it to ask whether an index can give
         # this order at all, which is what a million rows need.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(f"EXPLAIN {sql}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Sort" not in plan, f"{sql}\n{plan}"
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def hazard_index_condition(plan: str) -> str:
+    """The Index Cond of the plan's scan of the hazards table ("" when it has none)."""
+    lines = plan.splitlines()
+    start = next(n for n, line in enumerate(lines) if "Scan" in line and "on hazards_hazard " in line)
+    conditions = []
+    for line in lines[start + 1 :]:
+        if "->" in line:
+            break
+        if "Index Cond:" in line:
+            conditions.append(line.split("Index Cond:", 1)[1].strip())
+    return " AND ".join(conditions)
+
+
+@pytest.mark.parametrize(
+    ("persona", "query"),
+    [
+        ("hq_officer", "status=assigned&status=listed"),  # a county officer's list by status
+        ("hq_officer", ""),  # the county officer's whole list
+        ("api_client", ""),  # the whole city
+    ],
+)
+@pytest.mark.parametrize("ordering", ["-found_at", "found_at", "updated_at", "deadline", "-deadline"])
+def test_every_page_is_an_index_range_from_the_cursor(world, api, persona, query, ordering):
+    """Each page after the first reads one range of an index, starting at its cursor, in order: no
+    sort, and no filtering of the rows before the cursor, so page 10,000 costs what page 2 costs. A
+    county officer's range lies within the county: other counties' rows are not read and dropped."""
+    # The county's four hazards, with and without a deadline (deadline pages cross from one range of
+    # the index to the other), found, changed and due among many more of another county's.
+    for make in (world.assigned, world.assigned, world.listed, world.listed, None):
+        for n in range(6):
+            hazard = services.hazard_list(details=world.details(region=world.weibin), by=world.wb_officer)
+            if n % 2:
+                services.hazard_assign(
+                    hazard=hazard,
+                    by=world.wb_officer,
+                    unit=world.wb_unit,
+                    responsible_person="王五",
+                    requirements="限期整改",
+                    deadline=future_deadline(4 * n),
+                )
+        if make:
+            make()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE hazards_hazard")
+    client = api(persona)
+    field = ordering.lstrip("-")
+    size = 1 if persona == "hq_officer" else 9  # four pages either way
+    url = client.get(f"{API}/hazards/?{query}&page_size={size}&ordering={ordering}").json()["next"]
+    pages = 1
+    while url:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).json()
+        pages += 1
+        statements = [q["sql"] for q in captured.captured_queries if 'FROM "hazards_hazard"' in q["sql"]]
+        for sql in statements:
+            plan = explain_without_sorting(sql)
+            assert "Sort" not in plan, f"{sql}\n{plan}"
+            condition = hazard_index_condition(plan)
+            assert f"{field} " in condition, f"{sql}\n{plan}"
+            if persona == "hq_officer":
+                assert "county_id = " in condition, f"{sql}\n{plan}"
+        url = page["next"]
+    assert pages == 4
+
+
+def test_cursor_pages_by_deadline_descending_with_empty_deadlines_first(world, api):
+    for _ in range(3):
+        world.assigned()
+    listed = [world.listed().number for _ in range(2)]
+    client = api("hq_officer")
+    seen, url = [], f"{API}/hazards/?page_size=2&ordering=-deadline"
+    while url:
+        page = client.get(url).json()
+        seen += [(h["number"], h["deadline"]) for h in page["results"]]
+        url = page["next"]
+    assert len({n for n, d in seen}) == len(seen) == 5
+    assert {n for n, d in seen[:2]} == set(listed)
+    assert [d for n, d in seen[2:]] == sorted((d for n, d in seen[2:]), reverse=True)
 
 
 def test_units_page_with_a_cursor(world, api):

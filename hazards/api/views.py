@@ -80,7 +80,8 @@ def action_schema(request, summary: str, responses=None):
 class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """隐患：列表与详情按辖区可见；写操作均经由业务服务。"""
 
-    queryset = Hazard.objects.select_related("region", "county", "sector", "responsible_unit").with_is_supervised()
+    # Region, county and sector come from their reference caches (HazardSerializer), not from joins.
+    queryset = Hazard.objects.select_related("responsible_unit").with_is_supervised()
     serializer_class = s.HazardSerializer
     filterset_class = HazardFilterSet
     pagination_class = HazardPagination
