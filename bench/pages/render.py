@@ -84,11 +84,12 @@ def next_cursor_path(client, path: str, pages: int) -> str:
 def scenarios(username: str, client) -> dict[str, list[str]]:
     from accounts.models import User
     from hazards.models import Hazard
+    from hazards.views.create import may_create
 
     user = User.objects.get(username=username)
     ids = list(Hazard.objects.visible_to(user).order_by("?").values_list("pk", flat=True)[:300])
     random.Random(7).shuffle(ids)
-    return {
+    pages = {
         "隐患列表 第1页": ["/hazards/"],
         "隐患列表 整改中+已交办": ["/hazards/?status=rectifying&status=assigned"],
         "隐患列表 按期限排序": ["/hazards/?ordering=deadline"],
@@ -98,6 +99,9 @@ def scenarios(username: str, client) -> dict[str, list[str]]:
         "工作台": ["/"],
         "登记隐患": ["/hazards/new/"],
     }
+    if not may_create(user):
+        del pages["登记隐患"]
+    return pages
 
 
 BUDGETED = ("隐患列表", "隐患详情")
