@@ -60,12 +60,16 @@ def region_cascade_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def unit_options(request: HttpRequest) -> HttpResponse:
-    """``<option>``s of active units in the user's jurisdiction matching ``q`` (name, credit code, pinyin)."""
-    units = (
-        ResponsibleUnit.objects.visible_to(request.user)
-        .filter(is_active=True)
-        .search(request.GET.get("q", ""))
-        .only("pk", "name", "credit_code")
-        .order_by("name")[:UNIT_OPTIONS_SHOWN]
-    )
-    return render(request, "accounts/unit_options.html", {"units": units, "shown": UNIT_OPTIONS_SHOWN})
+    """``<option>``s of active units in the user's jurisdiction matching ``q`` (name, credit code, pinyin).
+
+    The unit already chosen (``unit``) stays chosen and listed; with none chosen, a single match is.
+    """
+    active = ResponsibleUnit.objects.visible_to(request.user).filter(is_active=True).only("pk", "name", "credit_code")
+    units = list(active.search(request.GET.get("q", "")).order_by("name")[:UNIT_OPTIONS_SHOWN])
+    chosen = request.GET.get("unit", "")
+    current = active.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    if current is not None and current not in units:
+        units.insert(0, current)
+    if current is None and len(units) == 1:
+        current = units[0]
+    return render(request, "accounts/unit_options.html", {"units": units, "chosen": current})

@@ -247,6 +247,8 @@ class HazardForm(BrowserForm):
         self.fields["sector"].queryset = Sector.objects.select_related("parent")
         if user.unit_id:
             self.initial.setdefault("source", Source.SELF_CHECK)
+            for name in self.SELF_REPORT_FIELDS:
+                self.fields[name].required = True
         else:
             for name in self.SELF_REPORT_FIELDS:
                 del self.fields[name]

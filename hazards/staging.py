@@ -9,7 +9,9 @@ by the daily clean-up (hazards.tasks) and whenever that user stages again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from accounts.models import User
 from hazards.services.attachments import sniff_content_type, validate_upload
 
 KEEP_FOR = datetime.timedelta(days=1)
-_REFERENCE = re.compile(r"^[0-9a-f]{32}/[^/\\]{1,200}$")
+_REFERENCE = re.compile(r"^[0-9a-f]{32}/[^/\\.][^/\\]{0,199}$")
 
 
 @dataclass(frozen=True)
@@ -43,15 +45,25 @@ def _folder(user: User) -> str:
     return f"staging/{user.pk}"
 
 
-def stage(user: User, uploads: list[UploadedFile]) -> list[StagedFile]:
-    """Keep the uploads that are real photos or PDFs; the others are reported by the service."""
-    _remove_stale(user)
+def keep(user: User, form, uploads: list[UploadedFile]) -> list[StagedFile]:
+    """Stage the uploads of a form that came back with errors; say why any upload could not be kept."""
     kept = []
     for upload in uploads:
         try:
-            content_type = validate_upload(upload)
-        except ValidationError:
-            continue
+            kept += stage(user, [upload])
+        except ValidationError as exc:
+            for message in exc.messages:
+                if message not in form.errors.get("photos", []):
+                    form.add_error("photos" if "photos" in form.fields else None, message)
+    return kept
+
+
+def stage(user: User, uploads: list[UploadedFile]) -> list[StagedFile]:
+    """Keep uploads that are real photos or PDFs; a ValidationError names the first that is not."""
+    _remove_stale(user)
+    kept = []
+    for upload in uploads:
+        content_type = validate_upload(upload)
         name = get_valid_filename(upload.name or "upload")[:200] or "upload"
         saved = default_storage.save(f"{_folder(user)}/{uuid.uuid4().hex}/{name}", upload)
         kept.append(StagedFile(saved.removeprefix(f"{_folder(user)}/"), upload.name or name, content_type))
@@ -118,4 +130,6 @@ def remove_stale(folder: str = "staging") -> int:
             removed += 1
     for sub in folders:
         removed += remove_stale(f"{folder}/{sub}")
+        with contextlib.suppress(OSError):  # one folder per staged batch: gone once it is empty
+            os.rmdir(default_storage.path(f"{folder}/{sub}"))
     return removed

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from hazards import services
@@ -113,9 +115,6 @@ def test_two_extension_requests_at_once_leave_one_pending(world):
 @pytest.mark.parametrize("attempt", range(3))
 def test_a_listing_form_sent_twice_at_once_creates_one_hazard(world, attempt):
     """A double tap on a slow phone network: both requests arrive together with the same form token."""
-    from django.test import Client
-    from django.urls import reverse
-
     data = world.listing_form(form_token=f"double-tap-{attempt}")
 
     def send():
@@ -128,3 +127,28 @@ def test_a_listing_form_sent_twice_at_once_creates_one_hazard(world, attempt):
     assert Hazard.objects.count() == 1
     hazard = Hazard.objects.get()
     assert first["Location"] == second["Location"] == reverse("hazards:detail", args=[hazard.pk])
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_an_action_form_sent_twice_at_once_is_done_once_and_both_land_on_it(world, attempt):
+    """The second of two identical submits fails on the row the first changed: it is a repeat, not a
+    change by someone else, so it is sent where the first one went without a stale-form warning."""
+    hazard = world.listed()
+    data = {
+        "form_token": f"assign-twice-{attempt}",
+        "version": hazard.version,
+        "unit": world.hq_unit.pk,
+        "responsible_person": "李四",
+        "requirements": "立即整改。",
+        "deadline": future_deadline().isoformat(),
+    }
+
+    def send():
+        client = Client()
+        client.force_login(world.hq_officer)
+        return client.post(reverse("hazards:action", args=[hazard.pk, "assign"]), data)
+
+    responses = race([send, send])
+
+    assert [r.status_code for r in responses] == [302, 302]
+    assert HazardEvent.objects.filter(hazard=hazard, action=Action.ASSIGN).count() == 1

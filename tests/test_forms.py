@@ -502,3 +502,73 @@ def test_a_stale_edit_is_refused_and_a_second_submit_is_deliberate(as_user, worl
 
 def test_outsiders_get_404_on_the_edit_page(as_user, world):
     assert as_user(world.wb_officer).get(edit_url(world.listed())).status_code == 404
+
+
+# --- review findings: nothing lost, nothing silent -------------------------------------------------
+
+
+def test_a_stale_submit_keeps_the_photos_it_carried(as_user, world):
+    hazard = world.rectifying(world.listed_major())
+    client = as_user(world.unit_demo)
+    stale = form_of(client.get(detail_url(hazard)), "submit")
+    services.hazard_update(hazard=hazard, by=world.hq_officer, changes={"plan_measures": "加装泄爆片"})
+    response = client.post(
+        action_url(hazard, "submit"),
+        {
+            **stale,
+            "measures": "已整改。",
+            "completed_on": timezone.localdate().isoformat(),
+            "photos": png_upload("a.png"),
+        },
+    )
+    assert response.status_code == 409
+    assert "已保留：a.png" in response.content.decode()
+
+
+def test_a_refused_photo_is_named_when_another_field_is_wrong(as_user, world):
+    fake = SimpleUploadedFile("scan.jpg", b"not an image at all", content_type="image/jpeg")
+    response = as_user(world.hq_officer).post(reverse("hazards:new"), world.listing_form(title="", photos=[fake]))
+    assert response.status_code == 400
+    assert "文件“scan.jpg”不是 JPEG、PNG、WebP 图片或 PDF 文件。" in response.content.decode()
+
+
+def test_a_decision_on_an_extension_someone_else_decided_is_not_silent(as_user, world):
+    hazard = world.rectifying()
+    later = hazard.deadline + timezone.timedelta(days=10)
+    services.extension_request(hazard=hazard, by=world.unit_demo, requested_deadline=later, reason="设备到货延迟。")
+    client = as_user(world.hq_supervisor)
+    page = form_of(client.get(detail_url(hazard)), "decide-extension")
+    services.extension_decide(extension=hazard.extension_requests.get(), by=world.hq_supervisor, approve=True)
+    response = client.post(action_url(hazard, "decide-extension"), {**page, "approve": "no", "comment": "不同意。"})
+    assert response.status_code == 409
+    assert re.search(r'class="alert alert-danger">该隐患已被他人处理', response.content.decode())
+    assert hazard.extension_requests.get().status == ExtensionStatus.APPROVED
+
+
+def test_the_unit_search_keeps_the_unit_already_chosen(as_user, world):
+    url = reverse("accounts:unit_options")
+    html = as_user(world.hq_officer).get(url, {"q": "nothing-matches", "unit": world.hq_unit.pk}).content.decode()
+    assert f'<option value="{world.hq_unit.pk}" selected>' in html
+    other = as_user(world.hq_officer).get(url, {"q": "x", "unit": world.wb_unit.pk}).content.decode()
+    assert world.wb_unit.name not in other
+
+
+def test_a_staged_reference_to_a_folder_is_ignored(as_user, world):
+    hazard = world.rectifying()
+    response = post_action(
+        as_user(world.unit_demo),
+        hazard,
+        "submit",
+        measures="已整改。",
+        completed_on=timezone.localdate().isoformat(),
+        staged=[f"{'a' * 32}/..", f"{'a' * 32}/."],
+    )
+    assert response.status_code == 400 and "请上传整改后的照片。" in response.content.decode()
+
+
+def test_a_unit_contact_must_give_person_and_deadline_when_self_reporting(as_user, world):
+    data = world.listing_form(region=[world.hq_village.code], source="self_check")
+    response = as_user(world.unit_demo).post(reverse("hazards:new"), data)
+    assert response.status_code == 400
+    assert 'data-testid="error-responsible_person"' in response.content.decode()
+    assert not Hazard.objects.exists()

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from hazards import forms, services
 from hazards.choices import Action, ExtensionStatus, Level, Status
+from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
 
@@ -57,8 +57,8 @@ def pending_extension(hazard: Hazard) -> ExtensionRequest | None:
 
 def _decide(hazard: Hazard, by: User, data: dict, photos: Sequence[UploadedFile]) -> object:
     extension = pending_extension(hazard)
-    if extension is None:
-        raise ValidationError(_("该延期申请已被处理。"), code="decided")
+    if extension is None:  # another supervisor decided it since the page was drawn
+        raise ConcurrentChange(_("该延期申请已被处理。"), status=hazard.status)
     return services.extension_decide(extension=extension, by=by, approve=data["approve"], comment=data["comment"])
 
 

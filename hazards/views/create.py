@@ -43,7 +43,7 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
     form = HazardForm(request.POST, request.FILES, user=request.user)
     staged = staging.resolve(request.user, request.POST.getlist("staged"))
     if not form.is_valid():
-        staged += staging.stage(request.user, request.FILES.getlist("photos"))
+        staged += staging.keep(request.user, form, request.FILES.getlist("photos"))
         return _render(request, form, staged, status=400)
     photos = form.cleaned_data["photos"]
     uploads = [*photos, *staging.open_uploads(request.user, staged)]
@@ -57,10 +57,10 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
         location, repeated = submit_once(request.user, form.cleaned_data["form_token"], "create", perform)
     except ValidationError as exc:
         form.add_service_error(exc)
-        return _render(request, form, [*staged, *staging.stage(request.user, photos)], status=400)
+        return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
     except HazardError as exc:
         form.add_error(None, str(exc.message))
-        return _render(request, form, [*staged, *staging.stage(request.user, photos)], status=400)
+        return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
     finally:
         for upload in uploads:
             upload.close()

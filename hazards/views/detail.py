@@ -30,7 +30,7 @@ from hazards.errors import ConcurrentChange, HazardError, NotFound
 from hazards.forms import ActionForm
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
-from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel, available_specs
+from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel
 from hazards.views.once import already_done, done, earlier_result, submit_once
 from hazards.workdays import add_working_days
 
@@ -77,6 +77,12 @@ def render_detail(
     ]
     extensions = list(hazard.extension_requests.select_related("requested_by", "decided_by"))
     state = panel_state(extensions)
+    panel = action_panel(request.user, hazard, state, bound=bound)
+    if bound and bound[0] not in {entry.spec.slug for entry in panel}:
+        # The action is no longer open (someone acted first): its form is gone, its errors are not.
+        for errors in bound[1].errors.values():
+            for error in errors:
+                messages.error(request, error)
     context = {
         "hazard": hazard,
         "region_chain": region_chain(hazard.region),
@@ -85,7 +91,7 @@ def render_detail(
         "events": hazard.events.select_related("actor"),
         "listings": hazard.supervision_listings.select_related("listed_by", "lifted_by"),
         "extensions": extensions,
-        "panel": action_panel(request.user, hazard, state, bound=bound),
+        "panel": panel,
         "pending_extension": state.pending_extension,
         "may_edit": bool(editable_for(request.user, hazard)),
         "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
@@ -115,8 +121,6 @@ def _stale(request: HttpRequest, hazard: Hazard, spec: ActionSpec, form: ActionF
         "status": current.get_status_display()
     }
     form.add_error(None, message)
-    if spec not in available_specs(request.user, current, panel_state(list(current.extension_requests.all()))):
-        messages.warning(request, message)
     return render_detail(request, current, bound=(spec.slug, form, staged), status=409)
 
 
@@ -129,13 +133,14 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         raise Http404
     form = spec.make_form(request.POST, request.FILES, user=request.user)
     staged = staging.resolve(request.user, request.POST.getlist("staged"))
+    new_photos = request.FILES.getlist("photos")
     if not form.is_valid():
-        staged += staging.stage(request.user, form.cleaned_data.get("photos") or request.FILES.getlist("photos"))
+        staged += staging.keep(request.user, form, new_photos)
         return render_detail(request, hazard, bound=(slug, form, staged), status=400)
     if (location := earlier_result(request.user, form.cleaned_data["form_token"])) is not None:
         return already_done(request, location)
     if form.cleaned_data["version"] != hazard.version:
-        return _stale(request, hazard, spec, form, staged)
+        return _stale(request, hazard, spec, form, staged + staging.keep(request.user, form, new_photos))
     hazard.version = form.cleaned_data["version"]
     uploads: Sequence[UploadedFile] = _uploads(request, form, staged)
     detail_url = reverse("hazards:detail", args=[hazard.pk])
@@ -149,11 +154,10 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except ConcurrentChange:
-        return _stale(request, hazard, spec, form, staged)
+        return _stale(request, hazard, spec, form, staged + staging.keep(request.user, form, new_photos))
     except ValidationError as exc:
         form.add_service_error(exc)
-        staged = staging.resolve(request.user, [s.reference for s in staged])
-        staged += staging.stage(request.user, form.cleaned_data.get("photos") or [])
+        staged += staging.keep(request.user, form, new_photos)
         return render_detail(request, load_hazard(request, pk), bound=(slug, form, staged), status=400)
     except HazardError as exc:
         messages.error(request, str(exc.message))

@@ -15,6 +15,7 @@ from hazards import services
 from hazards.errors import ConcurrentChange, HazardError
 from hazards.forms import HazardEditForm
 from hazards.models import Hazard
+from hazards.services.editing import MAJOR_FIELDS
 from hazards.views.detail import editable_for, load_hazard
 from hazards.views.once import already_done, done, earlier_result, submit_once
 
@@ -25,7 +26,8 @@ def _render(request: HttpRequest, hazard: Hazard, form: HazardEditForm, status: 
         chosen = [v for v in form.data.getlist("region") if v] if form.is_bound else [form.initial["region"]]
         selected = Region.objects.visible_to(request.user).filter(code=chosen[-1]).first() if chosen else None
         cascade = region_cascade(request.user, selected)
-    return render(request, "hazards/edit.html", {"hazard": hazard, "form": form, "cascade": cascade}, status=status)
+    context = {"hazard": hazard, "form": form, "cascade": cascade, "major_fields": MAJOR_FIELDS}
+    return render(request, "hazards/edit.html", context, status=status)
 
 
 def _stale(request: HttpRequest, hazard: Hazard, form: HazardEditForm) -> HttpResponse:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from hazards.errors import HazardError
 from hazards.models import IdempotencyRecord
 
 
@@ -34,7 +36,9 @@ def submit_once(user: User, token: str, fingerprint: str, perform: Callable[[], 
     """Run ``perform`` (which returns the URL to go to next) unless this form already ran.
 
     Returns the URL and whether this submit was a repeat. Errors of ``perform`` propagate and roll
-    back the token with everything else, so a corrected form can be sent again.
+    back the token with everything else, so a corrected form can be sent again; unless the same form
+    succeeded meanwhile (two submits at once: the second fails on the row the first changed), which
+    makes this submit a repeat rather than someone else's change.
     """
     location = earlier_result(user, token)
     if location is not None:
@@ -49,7 +53,7 @@ def submit_once(user: User, token: str, fingerprint: str, perform: Callable[[], 
                 status_code=303,
                 response={"location": location},
             )
-    except IntegrityError:
+    except (IntegrityError, HazardError, ValidationError):
         location = earlier_result(user, token)
         if location is None:
             raise

@@ -11,6 +11,11 @@
     toggler.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // Enter in a search box inside a form searches; it must not send the form around it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches("input[data-search-only]")) event.preventDefault();
+  });
+
   // A form is sent once: the button is disabled on submit (the server also ignores a repeat).
   document.addEventListener("submit", function (event) {
     var form = event.target;
