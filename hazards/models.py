@@ -159,6 +159,12 @@ class Hazard(models.Model):
             models.Index(fields=["county", "updated_at", "id"], name="hazard_county_updated"),
             # Unit contacts' lists.
             models.Index(fields=["responsible_unit", "status"], name="hazard_unit_status"),
+            # The 工作台 counts: open hazards by status and deadline, read from the index alone.
+            models.Index(
+                fields=["county", "status", "deadline"],
+                name="hazard_open_county_status",
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+            ),
             # Overdue and due-soon queries only ever look at open hazards with a deadline.
             models.Index(
                 fields=["deadline"],

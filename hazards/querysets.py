@@ -47,6 +47,10 @@ class HazardQuerySet(models.QuerySet):
         if region.level == RegionLevel.COUNTY:
             # The common case reads the (county, status, found_at) index with no join.
             return self.filter(county_id=region.pk)
+        if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+            # Whole counties: the county indexes serve, where a path match would join every row's region.
+            counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
+            return self.filter(county_id__in=counties)
         return self.filter(region__path__startswith=region.path)
 
     def open(self) -> HazardQuerySet:
