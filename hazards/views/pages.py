@@ -8,6 +8,7 @@ filter and page the same way and nothing ever counts the table.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
@@ -162,17 +163,72 @@ def sort_links(request: HttpRequest, current: str) -> list[dict]:
     return links
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """One line of 隐患列表, written out once in Python: a 50-row page rendered through template
+    lookups, filters and ``{% url %}`` per cell cost ~40 ms of CPU, most of the page's time."""
+
+    pk: int
+    url: str
+    number: str
+    title: str
+    status: str
+    status_display: str
+    is_major: bool
+    is_supervised: bool
+    region: str
+    sector: str
+    unit: str
+    deadline: str
+    days_overdue: int
+    found_at: str
+    updated_at: str
+
+
+def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
+    # The page's regions and sectors in at most one query each (none once the process knows them).
+    Region.cached.load([h.region_id for h in hazards])
+    Sector.cached.load([h.sector_id for h in hazards])
+    labels = dict(Status.choices)
+    detail = reverse("hazards:detail", args=[0]).removesuffix("0/")
+
+    def minute(value: datetime.datetime) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+    return [
+        ListRow(
+            pk=h.pk,
+            url=f"{detail}{h.pk}/",
+            number=h.number,
+            title=h.title,
+            status=h.status,
+            status_display=str(labels.get(h.status, h.status)),
+            is_major=h.level == Level.MAJOR,
+            is_supervised=h.is_supervised,
+            region=Region.cached.get(h.region_id).name,
+            sector=Sector.cached.get(h.sector_id).name,
+            unit=h.responsible_unit.name if h.responsible_unit else "",
+            deadline=h.deadline.isoformat() if h.deadline else "",
+            days_overdue=h.days_overdue(today),
+            found_at=minute(h.found_at),
+            updated_at=minute(h.updated_at),
+        )
+        for h in hazards
+    ]
+
+
 @require_GET
 @login_required
 def hazard_list(request: HttpRequest) -> HttpResponse:
-    base = visible_hazards(request).select_related("region", "sector", "responsible_unit").with_is_supervised()
+    base = visible_hazards(request).select_related("responsible_unit").with_is_supervised()
     filterset = HazardFilterSet(request.GET, queryset=base, request=request)
-    rows, next_url, page_error = keyset_page(filterset.qs, request)
+    hazards, next_url, page_error = keyset_page(filterset.qs, request)
+    today = timezone.localdate()
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
-        "hazards": rows,
+        "hazards": list_rows(hazards, today),
         "next_url": next_url,
         "is_first_page": "cursor" not in request.GET,
         "first_page_url": f"?{params.urlencode()}" if params else request.path,
@@ -199,7 +255,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
         "regions": region_choices(request),
         "sectors": Sector.objects.select_related("parent").only("code", "name", "parent__name"),
         "filtered": any(key not in ("ordering", "cursor") for key in request.GET),
-        "today": timezone.localdate(),
+        "today": today,
     }
     return render(request, "hazards/list.html", context)
 
