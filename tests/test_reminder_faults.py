@@ -42,7 +42,8 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import ResponsibleUnit, User
 from hazards.choices import Category, Factor, Level, Source, Status
-from hazards.models import Hazard
+from hazards.models import Hazard, ReminderSchedule
+from hazards.services import schedule_reminders
 from reminders import services
 from reminders.choices import Channel, NotificationStatus
 from reminders.defaults import DEFAULT_RULES, FIELDS
@@ -95,6 +96,7 @@ def due_hazards(
     would leave them: hundreds through the services would take most of the time budget."""
     now = timezone.now()
     hazards = []
+    due_at = []
     for contact in contacts:
         for _ in range(each):
             serial = next(_numbers)
@@ -119,10 +121,14 @@ def due_hazards(
                     deadline=deadline,
                     assigned_at=now,
                     acknowledged_at=now,
-                    next_reminder_at=due(serial) if due else now,
                 )
             )
-    return Hazard.objects.bulk_create(hazards)
+            due_at.append(due(serial) if due else now)
+    hazards = Hazard.objects.bulk_create(hazards)
+    ReminderSchedule.objects.bulk_create(
+        ReminderSchedule(hazard=h, due_at=at) for h, at in zip(hazards, due_at, strict=True)
+    )
+    return hazards
 
 
 def urgent_deadline() -> datetime.date:
@@ -349,7 +355,7 @@ def test_two_workers_sweeping_at_once_then_a_rerun_plan_and_send_each_reminder_o
     world, inbox_rules, broker, tmp_path
 ):
     contacts = unit_contacts(world, 30)
-    # More hazards than a sweep batch (1,000), so the two sweeps share the work out with SKIP LOCKED.
+    # Two sweeps at once: each claims with SKIP LOCKED, so whichever locks a hazard first plans it.
     due_hazards(world, contacts, each=25, deadline=timezone.localdate())
     due_hazards(world, contacts, each=20, deadline=urgent_deadline(), level=Level.MAJOR)
     expected = planned_keys()
@@ -373,7 +379,7 @@ def test_two_workers_sweeping_at_once_then_a_rerun_plan_and_send_each_reminder_o
             wait_until(f"digest {task_id}", succeeded(task_id, *workers), timeout=60, watch=tuple(workers))
 
         # Every change to a hazard makes it due again; the sweep must find nothing new to plan or send.
-        Hazard.objects.update(next_reminder_at=timezone.now())
+        schedule_reminders(hazard_ids=Hazard.objects.values_list("pk", flat=True), at=timezone.now())
         rerun = subprocess.run(
             [sys.executable, "manage.py", "send_reminders"],
             cwd=BASE_DIR,

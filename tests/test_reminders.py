@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from hazards import services as hazard_services
-from hazards.models import Hazard
+from hazards.models import Hazard, ReminderSchedule
 from reminders import services
 from reminders.defaults import DEFAULT_RULES, FIELDS
 from reminders.models import InboxMessage, Notification, ReminderRule
@@ -71,8 +71,7 @@ def test_overdue_hazard_reaches_the_escalation_ladder(people, rules):
 def test_sweep_sets_the_next_time_and_skips_hazards_not_due(people, rules):
     hazard = people.rectifying()
     services.sweep(now=timezone.now())
-    hazard.refresh_from_db()
-    assert hazard.next_reminder_at > timezone.now()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at > timezone.now()
     assert services.sweep(now=timezone.now()).hazards == 0
 
 
@@ -139,7 +138,7 @@ def test_digest_is_one_message_per_recipient_most_urgent_first(people, rules):
     late = people.rectifying()
     Hazard.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=4))
     soon = people.rectifying()
-    Hazard.objects.filter(pk__in=[late.pk, soon.pk]).update(next_reminder_at=timezone.now())
+    hazard_services.schedule_reminders(hazard_ids=[late.pk, soon.pk], at=timezone.now())
     today = timezone.localdate()
     Hazard.objects.filter(pk=soon.pk).update(deadline=today)
 
@@ -189,7 +188,7 @@ def test_dry_run_writes_nothing(people, rules):
     result = services.sweep(now=at(hazard.deadline + datetime.timedelta(days=8)), dry_run=True)
     assert result.plans
     assert not Notification.objects.exists()
-    assert Hazard.objects.get(pk=hazard.pk).next_reminder_at <= timezone.now()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at <= timezone.now()
 
 
 def test_working_days_before_skip_the_holiday(rules):
@@ -308,5 +307,5 @@ def test_a_hazard_planned_again_counts_nothing_new(people, rules):
     hazard = people.rectifying()
     later = at(hazard.deadline + datetime.timedelta(days=8))
     assert services.sweep(now=later).planned > 0
-    Hazard.objects.filter(pk=hazard.pk).update(next_reminder_at=timezone.now())
+    hazard_services.schedule_reminders(hazard_ids=[hazard.pk], at=timezone.now())
     assert services.sweep(now=later).planned == 0

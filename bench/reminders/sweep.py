@@ -8,7 +8,7 @@
    ``seed_demo`` without its hazards (新乡市, its 12 counties, about 200 units with their contacts, the
    officers and supervisors, the municipal office), plus a leader per county.
 2. ``--hazards`` open hazards in one ``INSERT … SELECT … FROM generate_series``, spread over the demo
-   units that have a contact, all due for the sweep (``next_reminder_at`` in the last hour) and with
+   units that have a contact, all due for the sweep (``ReminderSchedule.due_at`` in the last hour) and with
    deadlines that make rules fire today: 30 % due today, 20 % three working days ahead, 50 % overdue by 1
    to 30 days (so the escalations at 3 and 7 days fire too); 2 % are major hazards, 1 % are under a
    county or city supervision listing that ends in three days. Then ``VACUUM ANALYZE``.
@@ -131,7 +131,7 @@ INSERT INTO hazards_hazard (
     factor, source, found_at, found_by_id, major_standard, major_standard_item, plan_measures,
     plan_responsibility, plan_contingency, stop_production, responsible_unit_id, responsible_person,
     responsible_phone, requirements, deadline, assigned_at, acknowledged_at, measures, verification_method,
-    verification_opinion, void_reason, created_at, updated_at, next_reminder_at
+    verification_opinion, void_reason, created_at, updated_at
 )
 SELECT 'YH-BENCH-' || lpad(i::text, 7, '0'),
        CASE WHEN i %% 3 = 0 THEN 'assigned' ELSE 'rectifying' END, 3,
@@ -144,10 +144,17 @@ SELECT 'YH-BENCH-' || lpad(i::text, 7, '0'),
            ELSE %(today)s::date - (1 + (i / 10) %% 30)
        END,
        %(now)s - interval '19 days', %(now)s - interval '18 days', '', '', '', '',
-       %(now)s - interval '20 days', %(now)s - interval '18 days',
-       %(now)s - (i %% 3600) * interval '1 second'
+       %(now)s - interval '20 days', %(now)s - interval '18 days'
 FROM generate_series(1, %(n)s) AS i
 JOIN b_unit u ON u.ui = i %% (SELECT count(*) FROM b_unit)
+"""
+
+# Due for the sweep within the last hour, as hazards changed during it would be.
+SCHEDULE_SQL = """
+INSERT INTO hazards_reminderschedule (hazard_id, due_at)
+SELECT h.id, %(now)s - (h.id %% 3600) * interval '1 second'
+FROM hazards_hazard h
+WHERE h.number LIKE 'YH-BENCH-%%'
 """
 
 LISTINGS_SQL = """
@@ -183,11 +190,13 @@ def load_hazards(count: int) -> None:
         cursor.execute("SELECT count(*) FROM b_unit")
         units = cursor.fetchone()[0]
         cursor.execute(HAZARDS_SQL, params)
+        cursor.execute(SCHEDULE_SQL, params)
         cursor.execute(LISTINGS_SQL, params)
         listings = cursor.rowcount
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE hazards_hazard")
         cursor.execute("VACUUM ANALYZE hazards_supervisionlisting")
+        cursor.execute("VACUUM ANALYZE hazards_reminderschedule")
     log(
         f"inserted {count:,} due hazards over {units} units ({listings:,} under supervision, deadlines today, "
         f"{soon} and 1-30 days ago) in {time.monotonic() - started:.1f} s"
@@ -328,7 +337,7 @@ def run(hazards: int, *, profile: bool) -> int:
     from django.db.models import Count
     from django.utils import timezone
 
-    from hazards.models import Hazard
+    from hazards.models import ReminderSchedule
     from reminders import services
     from reminders.models import InboxMessage, Notification
 
@@ -341,7 +350,7 @@ def run(hazards: int, *, profile: bool) -> int:
     for name, n in by_rule:
         print(f"  {n:8,}  {name}")
     second, second_added, _ = timed_sweep("second sweep (nothing due)")
-    Hazard.objects.filter(number__startswith="YH-BENCH-").update(next_reminder_at=timezone.now())
+    ReminderSchedule.objects.filter(hazard__number__startswith="YH-BENCH-").update(due_at=timezone.now())
     third, third_added, third_took = timed_sweep("third sweep (every hazard changed, so due again)")
     duplicates = duplicate_keys()
     log(f"ledger: {ledger_rows():,} rows, {duplicates} duplicate keys")
