@@ -54,6 +54,15 @@ class Sector(models.Model):
         return f"{self.parent.name}·{self.name}" if self.parent_id else self.name
 
 
+def days_overdue(deadline: datetime.date | None, status: str, today: datetime.date | None = None) -> int:
+    """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md). A function
+    of the two fields, for code that reads them without loading hazards (the reminder digests)."""
+    if deadline is None or status not in OPEN_STATUSES:
+        return 0
+    today = today or timezone.localdate()
+    return max((today - deadline).days, 0)
+
+
 class Hazard(models.Model):
     """隐患: one hazard from 列单 to 清单. Status, deadline, unit and level change only in services."""
 
@@ -173,11 +182,7 @@ class Hazard(models.Model):
         return self.status in OPEN_STATUSES
 
     def days_overdue(self, today: datetime.date | None = None) -> int:
-        """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md)."""
-        if self.deadline is None or not self.is_open:
-            return 0
-        today = today or timezone.localdate()
-        return max((today - self.deadline).days, 0)
+        return days_overdue(self.deadline, self.status, today)
 
     @property
     def is_overdue(self) -> bool:

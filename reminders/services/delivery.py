@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from hazards.choices import OPEN_STATUSES
-from hazards.models import Hazard
+from hazards.models import days_overdue
 from reminders import channels
 from reminders.choices import Anchor, NotificationStatus
 from reminders.models import Notification, RobotTarget
@@ -39,81 +41,133 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
 
 
 def _deliver_all(*, immediate: bool, now: datetime.datetime | None) -> int:
+    """One group per recipient (or robot) and channel, found in one query, with the people and robots
+    in two more; then each group on its own, in its own transaction."""
+    now = now or timezone.now()
     pending = Notification.objects.filter(_sendable(now), immediate=immediate).order_by()
-    groups = set(pending.values_list("recipient_id", "target_id", "channel").distinct())
-    return sum(_deliver_group(*group, immediate=immediate, now=now) for group in groups)
+    groups = list(pending.values_list("recipient_id", "target_id", "channel").distinct())
+    users = User.objects.in_bulk({recipient for recipient, _, _ in groups if recipient is not None})
+    robots = RobotTarget.objects.in_bulk({target for _, target, _ in groups if target is not None})
+    return sum(
+        _deliver_group(
+            Group(users.get(recipient) if recipient else None, robots.get(target) if target else None, channel),
+            immediate=immediate,
+            now=now,
+        )
+        for recipient, target, channel in groups
+    )
 
 
-def _sendable(now: datetime.datetime | None) -> Q:
-    stale = (now or timezone.now()) - STALE_CLAIM
+def _sendable(now: datetime.datetime) -> Q:
+    stale = now - STALE_CLAIM
     return Q(status=NotificationStatus.PENDING) | Q(status=NotificationStatus.SENDING, claimed_at__lt=stale)
 
 
-def _deliver_group(
-    recipient_id: int | None, target_id: int | None, channel: str, *, immediate: bool, now: datetime.datetime | None
-) -> int:
-    """Claim the recipient's sendable rows, send one message, mark them sent: inside one transaction
-    for the inbox (so it happens exactly once); claim-then-send for external channels."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class Group:
+    """Whom one message goes to: a person on a channel, or a group robot."""
+
+    recipient: User | None
+    robot: RobotTarget | None
+    channel: str
+
+    def __str__(self) -> str:
+        return f"user {self.recipient.pk}" if self.recipient else f"robot {self.robot.pk if self.robot else '?'}"
+
+
+class Item(NamedTuple):
+    pk: int
+    hazard_id: int
+    number: str
+    title: str
+    deadline: datetime.date | None
+    status: str
+    anchor: str
+    anchor_date: datetime.date
+
+    @property
+    def stale(self) -> bool:
+        """Closing a hazard stops its reminders, and an approved extension ends the old cycle."""
+        return self.status not in OPEN_STATUSES or (
+            self.anchor == Anchor.DEADLINE and self.anchor_date != self.deadline
+        )
+
+
+def _deliver_group(group: Group, *, immediate: bool, now: datetime.datetime) -> int:
+    """Claim the group's sendable rows, send one message, mark them sent: inside one transaction for the
+    inbox (so it happens exactly once); claim, commit, send, mark for external channels. The claim reads
+    what the message says in the same query; every change is one UPDATE over the group's rows."""
+    if group.recipient is None and group.robot is None:
+        return 0  # deleted since the query of groups: nothing to send to (the rows are PROTECTed)
     rows = Notification.objects.filter(
-        _sendable(now), recipient_id=recipient_id, target_id=target_id, channel=channel, immediate=immediate
+        _sendable(now),
+        recipient=group.recipient,
+        target=group.robot,
+        channel=group.channel,
+        immediate=immediate,
     )
     with transaction.atomic():
-        ids = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
-        if not ids:
+        items = [
+            Item(*row)
+            for row in rows.select_for_update(skip_locked=True, of=("self",)).values_list(
+                "pk",
+                "hazard_id",
+                "hazard__number",
+                "hazard__title",
+                "hazard__deadline",
+                "hazard__status",
+                "rule__anchor",
+                "anchor_date",
+            )
+        ]
+        skipped = [item.pk for item in items if item.stale]
+        if skipped:
+            Notification.objects.filter(pk__in=skipped).update(status=NotificationStatus.SKIPPED, claimed_at=now)
+        items = [item for item in items if not item.stale]
+        if not items:
             return 0
-        # Closing a hazard stops its reminders, and an approved extension ends the old cycle.
-        closed = ~Q(hazard__status__in=OPEN_STATUSES)
-        old_cycle = Q(rule__anchor=Anchor.DEADLINE) & ~Q(anchor_date=F("hazard__deadline"))
-        stale = Notification.objects.filter(pk__in=ids).filter(closed | old_cycle)
-        skipped = set(stale.values_list("pk", flat=True))
-        Notification.objects.filter(pk__in=skipped).update(status=NotificationStatus.SKIPPED, claimed_at=now)
-        ids = [pk for pk in ids if pk not in skipped]
-        if not ids:
-            return 0
+        ids = [item.pk for item in items]
+        title, body = _compose(items, today=timezone.localdate(now))
+        if channels.is_transactional(group.channel):
+            return _send(group, ids, title=title, body=body, now=now)
         Notification.objects.filter(pk__in=ids).update(
             status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
-        if channels.is_transactional(channel):
-            return _send(ids, recipient_id, target_id, channel, now)
-    return _send(ids, recipient_id, target_id, channel, now)
+    return _send(group, ids, title=title, body=body, now=now, claimed=True)
 
 
-def _send(ids: list[int], recipient_id: int | None, target_id: int | None, channel: str, now) -> int:
-    items = (
-        Notification.objects.filter(pk__in=ids)
-        .select_related("hazard", "rule")
-        .order_by("hazard__deadline", "hazard_id")
-    )
-    title, body = _compose(list(items), today=timezone.localdate(now))
+def _send(group: Group, ids: list[int], *, title: str, body: str, now: datetime.datetime, claimed: bool = False) -> int:
+    """Send, then mark the rows with the result in one UPDATE (counting the attempt unless the claim did)."""
+    attempt = {} if claimed else {"claimed_at": now, "attempts": F("attempts") + 1}
+    rows = Notification.objects.filter(pk__in=ids)
     try:
-        if target_id is not None:
-            channels.send_to_robot(RobotTarget.objects.get(pk=target_id), title=title, body=body)
+        if group.robot is not None:
+            channels.send_to_robot(group.robot, title=title, body=body)
         else:
-            channels.send(channel, recipient=User.objects.get(pk=recipient_id), title=title, body=body)
+            channels.send(group.channel, recipient=group.recipient, title=title, body=body)
     except channels.DeliveryError as exc:
-        logger.warning("Reminder to %s on %s failed: %s", recipient_id or f"robot {target_id}", channel, exc)
-        Notification.objects.filter(pk__in=ids).update(
+        logger.warning("Reminder to %s on %s failed: %s", group, group.channel, exc)
+        rows.update(
             status=NotificationStatus.FAILED if exc.permanent else NotificationStatus.PENDING,
             last_error=str(exc)[:2000],
+            **attempt,
         )
-        if exc.permanent and target_id is not None:
-            channels.disable_robot(target_id, reason=str(exc))
+        if exc.permanent and group.robot is not None:
+            channels.disable_robot(group.robot.pk, reason=str(exc))
         return 0
-    Notification.objects.filter(pk__in=ids).update(status=NotificationStatus.SENT, sent_at=timezone.now())
+    rows.update(status=NotificationStatus.SENT, sent_at=timezone.now(), **attempt)
     return 1
 
 
-def _compose(items: list[Notification], *, today: datetime.date) -> tuple[str, str]:
-    hazards: dict[int, Hazard] = {}
-    for item in items:
-        hazards.setdefault(item.hazard_id, item.hazard)
-    ordered = sorted(hazards.values(), key=lambda h: (-(h.days_overdue(today)), h.deadline or today, h.pk))
+def _compose(items: list[Item], *, today: datetime.date) -> tuple[str, str]:
+    """The digest: each hazard once, most overdue first, then by deadline."""
+    hazards = {item.hazard_id: item for item in items}
+    overdue = {pk: days_overdue(item.deadline, item.status, today) for pk, item in hazards.items()}
+    ordered = sorted(hazards.values(), key=lambda h: (-overdue[h.hazard_id], h.deadline or today, h.hazard_id))
     lines = []
     for hazard in ordered:
-        overdue = hazard.days_overdue(today)
-        if overdue:
-            when = _("已逾期 %(n)d 天") % {"n": overdue}
+        if overdue[hazard.hazard_id]:
+            when = _("已逾期 %(n)d 天") % {"n": overdue[hazard.hazard_id]}
         elif hazard.deadline == today:
             when = _("今天到期")
         else:
