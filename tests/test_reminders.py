@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import threading
 
 import pytest
@@ -309,3 +310,37 @@ def test_a_hazard_planned_again_counts_nothing_new(people, rules):
     assert services.sweep(now=later).planned > 0
     hazard_services.schedule_reminders(hazard_ids=[hazard.pk], at=timezone.now())
     assert services.sweep(now=later).planned == 0
+
+
+def test_dry_run_at_a_given_moment_shows_what_would_be_sent_then_in_shanghai_time(people, rules):
+    from django.core.management import call_command
+
+    hazard = people.rectifying()
+    seventh = hazard.deadline + datetime.timedelta(days=7)
+
+    def dry_run(moment: str) -> str:
+        out = io.StringIO()
+        call_command("send_reminders", "--dry-run", "--now", moment, stdout=out)
+        return out.getvalue()
+
+    # 23:30 in Shanghai is still the sixth day overdue (15:30 UTC); half an hour after midnight, the seventh.
+    before = dry_run(f"{seventh - datetime.timedelta(days=1)}T23:30")
+    after = dry_run(f"{seventh}T00:30")
+
+    assert "逾期 7 天提醒区县分管领导和市安委办" not in before
+    assert f"隐患 {hazard.number}  规则「逾期后每日提醒责任单位」" in before
+    assert f"隐患 {hazard.number}  规则「逾期 7 天提醒区县分管领导和市安委办」  期限 {hazard.deadline}" in after
+    assert "接收人 hq_leader" in after and "接收人 city" in after
+    assert f"（演练，按 {seventh} 00:30 计）" in after
+    assert not Notification.objects.exists()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at <= timezone.now()
+
+
+def test_dry_run_moment_must_be_a_datetime_and_only_for_a_dry_run(people, rules):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="ISO date and time"):
+        call_command("send_reminders", "--dry-run", "--now", "next monday")
+    with pytest.raises(CommandError, match="--dry-run"):
+        call_command("send_reminders", "--now", "2026-12-01T08:00")
+    assert not Notification.objects.exists()
