@@ -32,6 +32,7 @@ import datetime
 import io
 import os
 import pstats
+import signal
 import sys
 import tempfile
 import time
@@ -390,7 +391,20 @@ def run(hazards: int, *, profile: bool) -> int:
     return 1 if failures else 0
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (a timeout, a CI job cancelled, ``kill``) ends the run like Ctrl-C does: the ``finally`` of
+    ``database()`` stops the throwaway cluster. By default Python dies at once and leaves it running,
+    detached in a session of its own (pg_ctl), its files in /tmp."""
+
+    def terminate(signum: int, frame: object) -> None:
+        log("SIGTERM: stopping")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hazards", type=int, default=100_000, help="due hazards to sweep")
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a throwaway cluster")
