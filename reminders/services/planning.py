@@ -103,6 +103,11 @@ class Facts(NamedTuple):
         """All that decides which rules fire for the hazard and when: hazards that share it share a plan."""
         return (self.level, self.deadline, self.listing_deadline, self.region_path)
 
+    @property
+    def addressing(self) -> tuple:
+        """That, and all that decides who hears: hazards that share it share their ledger rows but the id."""
+        return (*self.signature, self.unit_id, self.county_id, self.city_id, self.listing_level)
+
 
 class Fired(NamedTuple):
     rule: ReminderRule
@@ -120,30 +125,36 @@ class Planner:
         self._plans: dict[tuple, tuple[list[Fired], datetime.datetime | None]] = {}
         self._dates: dict[tuple[int, datetime.date], tuple[datetime.date | None, datetime.date | None]] = {}
         self._robots: dict[str, list[int]] = {}
+        self._rows: dict[tuple, list[tuple]] = {}
 
     def plan(self, claimed: list[Facts]) -> tuple[list[Row], list[tuple[int, datetime.datetime | None]]]:
         """The ledger rows due now for these hazards, and each hazard's next time (None: nothing more)."""
         facts = [hazard for hazard in claimed if hazard.status in OPEN_STATUSES]
-        people = _people(facts)
+        people = _people([hazard for hazard in facts if hazard.addressing not in self._rows])
         rows: list[Row] = []
         # Closed or voided since they were scheduled: nothing more to plan.
         next_times = [(hazard.id, None) for hazard in claimed if hazard.status not in OPEN_STATUSES]
         for hazard in facts:
-            fired, next_at = self._plan(hazard)
-            next_times.append((hazard.id, next_at))
-            for rule, anchor_date, occurrence in fired:
-                personal = [channel for channel in rule.channels if channel != Channel.ROBOT]
-                for recipient_id in _recipients(rule, hazard, people) if personal else ():
-                    rows += [
-                        (hazard.id, rule.pk, anchor_date, occurrence, recipient_id, None, channel, rule.immediate)
-                        for channel in personal
-                    ]
-                if Channel.ROBOT in rule.channels:
-                    rows += [
-                        (hazard.id, rule.pk, anchor_date, occurrence, None, target_id, Channel.ROBOT, rule.immediate)
-                        for target_id in self._robots_of(hazard.region_path)
-                    ]
+            key = hazard.addressing
+            if key not in self._rows:
+                self._rows[key] = self._rows_of(hazard, people)
+            rows += [(hazard.id, *row) for row in self._rows[key]]
+            next_times.append((hazard.id, self._plan(hazard)[1]))
         return rows, next_times
+
+    def _rows_of(self, hazard: Facts, people: dict[tuple[str, int], list[int]]) -> list[tuple]:
+        """The ledger rows of a hazard but its id: the same for every hazard with the same addressing."""
+        rows: list[tuple] = []
+        for rule, anchor_date, occurrence in self._plan(hazard)[0]:
+            personal = [channel for channel in rule.channels if channel != Channel.ROBOT]
+            for recipient_id in sorted(_recipients(rule, hazard, people)) if personal else ():
+                rows += [(rule.pk, anchor_date, occurrence, recipient_id, None, c, rule.immediate) for c in personal]
+            if Channel.ROBOT in rule.channels:
+                rows += [
+                    (rule.pk, anchor_date, occurrence, None, target_id, Channel.ROBOT, rule.immediate)
+                    for target_id in self._robots_of(hazard.region_path)
+                ]
+        return rows
 
     def _plan(self, hazard: Facts) -> tuple[list[Fired], datetime.datetime | None]:
         if hazard.signature not in self._plans:
