@@ -273,6 +273,11 @@ if CELERY_BROKER_URL == "filesystem://":
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Connections the reminder sweep plans with side by side (reminders.services.sweep): the database server's
+# cores. One on the embedded SQLite, which has a single writer.
+REMINDER_SWEEP_WORKERS = env_int(
+    "REMINDER_SWEEP_WORKERS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 2
+)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -102,6 +102,21 @@ def test_two_sweeps_at_once_plan_each_notification_once(people, rules, transacti
     assert len(set(keys)) == len(keys)
 
 
+def test_a_sweep_with_two_connections_plans_each_notification_once(people, rules, transactional_db):
+    for _ in range(7):
+        people.rectifying()
+    later = at(future_deadline() + datetime.timedelta(days=8))
+    expected = len(services.sweep(now=later, dry_run=True).plans)
+
+    result = services.sweep(now=later, batch_size=2, workers=2)
+
+    assert result.hazards == 7
+    assert result.planned == Notification.objects.count() == expected > 0
+    keys = Notification.objects.values_list("hazard", "rule", "anchor_date", "occurrence", "recipient", "channel")
+    assert len(set(keys)) == len(keys)
+    assert not ReminderSchedule.objects.filter(due_at__lte=later).exists()
+
+
 def test_approved_extension_starts_a_new_cycle(people, rules):
     hazard = people.rectifying()
     services.sweep(now=at(hazard.deadline))  # "on the day" for the first deadline

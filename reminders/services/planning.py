@@ -16,6 +16,7 @@ import datetime
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -46,12 +47,36 @@ class SweepResult:
     plans: list[dict] = field(default_factory=list)
 
 
-def sweep(*, now: datetime.datetime | None = None, batch_size: int = BATCH_SIZE, dry_run: bool = False) -> SweepResult:
+def sweep(
+    *, now: datetime.datetime | None = None, batch_size: int = BATCH_SIZE, dry_run: bool = False, workers: int = 1
+) -> SweepResult:
     """Plan every hazard whose reminder time has come; safe to run twice and concurrently.
 
-    With ``dry_run``, plan everything due at ``now`` in one transaction that is rolled back and return
-    in ``plans`` the ledger rows it would add."""
+    With ``workers`` above one, that many connections claim and plan batches side by side (SKIP LOCKED
+    shares the hazards out), so the database server's cores share the work; not from inside a transaction,
+    whose rows the other connections could not see. With ``dry_run``, plan everything due at ``now`` in
+    one transaction that is rolled back and return in ``plans`` the ledger rows it would add."""
     now = now or timezone.now()
+    if dry_run or workers <= 1 or connection.in_atomic_block:
+        return _sweep(now=now, batch_size=batch_size, dry_run=dry_run)
+    with ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="sweep") as pool:
+        helpers = [pool.submit(_sweep_in_thread, now=now, batch_size=batch_size) for _ in range(workers - 1)]
+        results = [_sweep(now=now, batch_size=batch_size), *(helper.result() for helper in helpers)]
+    return SweepResult(
+        hazards=sum(r.hazards for r in results),
+        planned=sum(r.planned for r in results),
+        immediate=sum(r.immediate for r in results),
+    )
+
+
+def _sweep_in_thread(**kwargs: Any) -> SweepResult:
+    try:
+        return _sweep(**kwargs)
+    finally:
+        connection.close()  # this thread's own
+
+
+def _sweep(*, now: datetime.datetime, batch_size: int, dry_run: bool = False) -> SweepResult:
     result = SweepResult()
     planner = Planner(now)
     while True:

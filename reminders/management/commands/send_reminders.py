@@ -1,6 +1,7 @@
 import argparse
 import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -41,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool, now: datetime.datetime | None, **options) -> None:
         if now is not None and not dry_run:
             raise CommandError("--now 只能与 --dry-run 一起使用：提醒只能按当前时间发送。")
-        result = services.sweep(now=now, dry_run=dry_run)
+        result = services.sweep(now=now, dry_run=dry_run, workers=settings.REMINDER_SWEEP_WORKERS)
         if dry_run:
             self._show(result, now=now or timezone.now())
             return
