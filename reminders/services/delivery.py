@@ -164,14 +164,16 @@ def _compose(items: list[Item], *, today: datetime.date) -> tuple[str, str]:
     hazards = {item.hazard_id: item for item in items}
     overdue = {pk: days_overdue(item.deadline, item.status, today) for pk, item in hazards.items()}
     ordered = sorted(hazards.values(), key=lambda h: (-overdue[h.hazard_id], h.deadline or today, h.hazard_id))
+    # Translated once per message, not once per line: a digest has hundreds.
+    late, due_today, due_on = _("已逾期 %(n)d 天"), _("今天到期"), _("%(date)s 到期")
     lines = []
     for hazard in ordered:
         if overdue[hazard.hazard_id]:
-            when = _("已逾期 %(n)d 天") % {"n": overdue[hazard.hazard_id]}
+            when = late % {"n": overdue[hazard.hazard_id]}
         elif hazard.deadline == today:
-            when = _("今天到期")
+            when = due_today
         else:
-            when = _("%(date)s 到期") % {"date": hazard.deadline}
+            when = due_on % {"date": hazard.deadline}
         lines.append(f"- {hazard.number} {hazard.title}（{when}）")
     title = _("隐患整改提醒：%(n)d 条待办") % {"n": len(ordered)}
     return title, "\n".join(lines)
