@@ -116,10 +116,11 @@ class Notification(models.Model):
     # A sweep writes hundreds of thousands of ledger rows, and each index and foreign-key check costs every
     # one of them. The unique constraint (which starts with the hazard) serves the hazard's rows; the
     # partial indexes below serve delivery and robots; nothing else looks rows up by rule or person (rules
-    # and people are switched off, not deleted). The hazard and the rule are not checked by the database:
-    # the check is a query per row at COMMIT, the hazard's also locks each hazard row (a WAL record apiece,
-    # in the wide table the sweep otherwise leaves alone), while hazards are never deleted (DESIGN.md) and
-    # rules are protected from deletion here (PROTECT) and ship as data.
+    # and people are switched off, not deleted). Hazard, rule and recipient are not checked by the database:
+    # the check is a query per row at COMMIT (the hazard's also locks each hazard row, a WAL record apiece,
+    # in the wide table the sweep otherwise leaves alone), while the sweep writes only ids it has just read,
+    # hazards and people are never deleted (DESIGN.md: no hard deletes; users are deactivated) and Django
+    # refuses to delete a rule, hazard or person the ledger names (PROTECT).
     hazard = models.ForeignKey(
         Hazard,
         verbose_name=_("隐患"),
@@ -147,6 +148,7 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     target = models.ForeignKey(
         RobotTarget, verbose_name=_("群机器人"), null=True, on_delete=models.PROTECT, related_name="+", db_index=False

@@ -268,6 +268,25 @@ def holding(user_ids: list[int]) -> Iterator:
         conn.close()  # rolls back, if the test has not
 
 
+@contextlib.contextmanager
+def writing(key: tuple) -> Iterator:
+    """Another session writing one ledger row (a key of KEY), not committed yet: a sweep writing the same row
+    waits in its INSERT for that session to end (the unique index), its own transaction open."""
+    hazard, rule_name, anchor_date, occurrence, recipient, channel = key
+    conn = psycopg2.connect(session_database_url())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO reminders_notification (hazard_id, rule_id, anchor_date, occurrence, recipient_id, "
+                "channel, immediate, status, attempts, last_error, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, false, 'pending', 0, '', now())",
+                [hazard, ReminderRule.objects.get(name=rule_name).pk, anchor_date, occurrence, recipient, channel],
+            )
+        yield conn
+    finally:
+        conn.close()  # rolls back, if the test has not
+
+
 def waiting_on(locker) -> int | None:
     """The backend, if any, that waits for a lock this session holds."""
     with connection.cursor() as cursor:
@@ -514,11 +533,11 @@ def unsent() -> Counter:
 def test_reminders_planned_while_redis_restarts_are_all_sent_once_it_is_back(urgent_and_daily, own_redis, tmp_path):
     expected = urgent_and_daily
     with celery_worker(own_redis.url, tmp_path / "worker.log") as worker:
-        with task_sender(own_redis.url) as app, holding(list(User.objects.values_list("pk", flat=True))) as held:
-            # A sweep under way when Redis stops: its COMMIT (the ledger rows' foreign keys) waits for the
-            # held users until Redis is down, then commits and hands over to the broker that is not there.
+        with task_sender(own_redis.url) as app, writing(min(expected)) as held:
+            # A sweep under way when Redis stops: its INSERT waits for another session writing one of its
+            # ledger rows until Redis is down, then commits and hands over to the broker that is not there.
             under_way = app.send_task("reminders.tasks.sweep").id
-            wait_until("the sweep in its COMMIT", lambda: waiting_on(held), timeout=30, watch=(worker,))
+            wait_until("the sweep in its INSERT", lambda: waiting_on(held), timeout=30, watch=(worker,))
             own_redis.stop()
             held.rollback()
             wait_until("the sweep committed", lambda: Notification.objects.count() == len(expected), timeout=30)
