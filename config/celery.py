@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 # Periodic work, one table. Each entry expires before the next run is due, so a backlog after an
 # outage never piles up stale copies (the tasks are safe to run twice anyway).
 app.conf.beat_schedule = {
-    # Plan the reminders whose time has come (hazards.next_reminder_at); sends immediate ones.
+    # Plan the reminders whose time has come (hazards.ReminderSchedule); sends immediate ones.
     "reminders-sweep": {
         "task": "reminders.tasks.sweep",
         "schedule": 300.0,

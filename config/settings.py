@@ -176,6 +176,27 @@ if not DEBUG:
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Email, for the reminders' email channel (reminders.channels). Locally (DEBUG) the console backend prints
+# the messages; otherwise SMTP to EMAIL_HOST, a relay of the intranet. A message that cannot be handed over
+# stays pending in the ledger and is tried again, so a wrong setting shows as failed sends, never as silence.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually on port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one of them")
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+if EMAIL_HOST_PASSWORD and not EMAIL_HOST_USER:
+    raise ImproperlyConfigured("EMAIL_HOST_PASSWORD is set but EMAIL_HOST_USER is not")
+# A worker waiting on a mail server that does not answer holds up every digest after it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "隐患清单 <noreply@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # The cache holds API throttling counters and idempotency locks: Redis when there is one, so all
 # web processes share it; otherwise a local-memory cache is enough for a single `make run`.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -256,6 +277,11 @@ if CELERY_BROKER_URL == "filesystem://":
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Connections the reminder sweep plans with side by side (reminders.services.sweep): the database server's
+# cores. One on the embedded SQLite, which has a single writer.
+REMINDER_SWEEP_WORKERS = env_int(
+    "REMINDER_SWEEP_WORKERS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 2
+)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

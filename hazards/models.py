@@ -58,6 +58,15 @@ class Sector(models.Model):
         return f"{self.parent.name}·{self.name}" if self.parent_id else self.name
 
 
+def days_overdue(deadline: datetime.date | None, status: str, today: datetime.date | None = None) -> int:
+    """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md). A function
+    of the two fields, for code that reads them without loading hazards (the reminder digests)."""
+    if deadline is None or status not in OPEN_STATUSES:
+        return 0
+    today = today or timezone.localdate()
+    return max((today - deadline).days, 0)
+
+
 class Hazard(models.Model):
     """隐患: one hazard from 列单 to 清单. Status, deadline, unit and level change only in services."""
 
@@ -139,9 +148,6 @@ class Hazard(models.Model):
 
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, editable=False)
-    # When the reminder sweep should look at this hazard again; every change sets it to "now" so the
-    # sweep re-plans, and it is cleared once the hazard is closed or voided.
-    next_reminder_at = models.DateTimeField(_("下次提醒检查"), null=True, blank=True, editable=False)
 
     objects = HazardQuerySet.as_manager()
 
@@ -176,10 +182,6 @@ class Hazard(models.Model):
             models.Index(fields=["found_at", "id"], name="hazard_found"),
             # Lists ordered by deadline (the API's and the browser's keyset pages).
             models.Index(fields=["deadline", "id"], name="hazard_deadline"),
-            # The reminder sweep (reminders.services.sweep) reads only hazards that have a next time.
-            models.Index(
-                fields=["next_reminder_at"], name="hazard_next_reminder", condition=Q(next_reminder_at__isnull=False)
-            ),
         ]
 
     def __str__(self) -> str:
@@ -194,15 +196,37 @@ class Hazard(models.Model):
         return self.status in OPEN_STATUSES
 
     def days_overdue(self, today: datetime.date | None = None) -> int:
-        """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md)."""
-        if self.deadline is None or not self.is_open:
-            return 0
-        today = today or timezone.localdate()
-        return max((today - self.deadline).days, 0)
+        return days_overdue(self.deadline, self.status, today)
 
     @property
     def is_overdue(self) -> bool:
         return self.days_overdue() > 0
+
+
+class ReminderSchedule(models.Model):
+    """When the reminder sweep (reminders.services.sweep) looks at a hazard next: one row per hazard.
+
+    Every change to a hazard sets it to "now" so the sweep re-plans; the sweep moves it to the next
+    reminder date, and it is cleared once the hazard is closed or voided. It has a narrow table of its own
+    because the sweep moves it for every due hazard each day (all the overdue ones): on the hazard table,
+    which has a dozen indexes, each such update would write an entry into every one of them.
+    """
+
+    hazard = models.OneToOneField(
+        Hazard, verbose_name=_("隐患"), primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(_("下次提醒检查"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒检查时间")
+        verbose_name_plural = _("提醒检查时间")
+        indexes = [
+            # The sweep reads only hazards that have a next time, earliest first.
+            models.Index(fields=["due_at"], name="reminder_schedule_due", condition=Q(due_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id} @ {self.due_at}"
 
 
 class HazardNumberSequence(models.Model):

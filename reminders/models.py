@@ -113,17 +113,45 @@ class Notification(models.Model):
     """提醒记录: one row per (hazard, rule, deadline value, occurrence, recipient, channel), written
     before sending and updated after, so "why did nobody tell us" always has an answer."""
 
-    hazard = models.ForeignKey(Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(ReminderRule, verbose_name=_("规则"), on_delete=models.PROTECT, related_name="+")
+    # A sweep writes hundreds of thousands of ledger rows, and each index and foreign-key check costs every
+    # one of them. The unique constraint (which starts with the hazard) serves the hazard's rows; the
+    # partial indexes below serve delivery and robots; nothing else looks rows up by rule or person (rules
+    # and people are switched off, not deleted). Hazard, rule and recipient are not checked by the database:
+    # the check is a query per row at COMMIT (the hazard's also locks each hazard row, a WAL record apiece,
+    # in the wide table the sweep otherwise leaves alone), while the sweep writes only ids it has just read,
+    # hazards and people are never deleted (DESIGN.md: no hard deletes; users are deactivated) and Django
+    # refuses to delete a rule, hazard or person the ledger names (PROTECT).
+    hazard = models.ForeignKey(
+        Hazard,
+        verbose_name=_("隐患"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    rule = models.ForeignKey(
+        ReminderRule,
+        verbose_name=_("规则"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     # An approved extension changes the deadline and so starts a new cycle of reminders.
     anchor_date = models.DateField(_("期限"))
     occurrence = models.DateField(_("提醒日"))
     # A person, or for the robot channel a group robot: exactly one of the two.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     target = models.ForeignKey(
-        RobotTarget, verbose_name=_("群机器人"), null=True, on_delete=models.PROTECT, related_name="+"
+        RobotTarget, verbose_name=_("群机器人"), null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     immediate = models.BooleanField(_("立即发送"), default=False)
@@ -156,8 +184,15 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            # The delivery and digest tasks look only at what is still to send.
-            models.Index(fields=["recipient", "channel"], name="notification_pending", condition=Q(status="pending")),
+            # Delivery (reminders.services.delivery) looks only at what is still to send, or was claimed and
+            # never marked: immediate ones after each sweep, the rest in the daily digest, per recipient.
+            models.Index(
+                fields=["immediate", "recipient", "target", "channel"],
+                name="notification_to_send",
+                condition=Q(status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING]),
+            ),
+            # Deleting a robot (PROTECT) looks up its rows; person rows have no target and no entry here.
+            models.Index(fields=["target"], name="notification_robot", condition=Q(target__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,13 +1,14 @@
 """Thin Celery tasks: they take no state, re-read the database and are safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 
 from reminders import services
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep() -> int:
-    planned = services.sweep().planned
+    planned = services.sweep(workers=settings.REMINDER_SWEEP_WORKERS).planned
     # Also whatever an earlier sweep planned but could not hand over: a broker down at its commit, a
     # message lost, a worker killed (its message returns only after the visibility timeout).
     services.deliver_immediate()

@@ -42,7 +42,8 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import ResponsibleUnit, User
 from hazards.choices import Category, Factor, Level, Source, Status
-from hazards.models import Hazard
+from hazards.models import Hazard, ReminderSchedule
+from hazards.services import schedule_reminders
 from reminders import services
 from reminders.choices import Channel, NotificationStatus
 from reminders.defaults import DEFAULT_RULES, FIELDS
@@ -95,6 +96,7 @@ def due_hazards(
     would leave them: hundreds through the services would take most of the time budget."""
     now = timezone.now()
     hazards = []
+    due_at = []
     for contact in contacts:
         for _ in range(each):
             serial = next(_numbers)
@@ -119,10 +121,14 @@ def due_hazards(
                     deadline=deadline,
                     assigned_at=now,
                     acknowledged_at=now,
-                    next_reminder_at=due(serial) if due else now,
                 )
             )
-    return Hazard.objects.bulk_create(hazards)
+            due_at.append(due(serial) if due else now)
+    hazards = Hazard.objects.bulk_create(hazards)
+    ReminderSchedule.objects.bulk_create(
+        ReminderSchedule(hazard=h, due_at=at) for h, at in zip(hazards, due_at, strict=True)
+    )
+    return hazards
 
 
 def urgent_deadline() -> datetime.date:
@@ -262,6 +268,25 @@ def holding(user_ids: list[int]) -> Iterator:
         conn.close()  # rolls back, if the test has not
 
 
+@contextlib.contextmanager
+def writing(key: tuple) -> Iterator:
+    """Another session writing one ledger row (a key of KEY), not committed yet: a sweep writing the same row
+    waits in its INSERT for that session to end (the unique index), its own transaction open."""
+    hazard, rule_name, anchor_date, occurrence, recipient, channel = key
+    conn = psycopg2.connect(session_database_url())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO reminders_notification (hazard_id, rule_id, anchor_date, occurrence, recipient_id, "
+                "channel, immediate, status, attempts, last_error, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, false, 'pending', 0, '', now())",
+                [hazard, ReminderRule.objects.get(name=rule_name).pk, anchor_date, occurrence, recipient, channel],
+            )
+        yield conn
+    finally:
+        conn.close()  # rolls back, if the test has not
+
+
 def waiting_on(locker) -> int | None:
     """The backend, if any, that waits for a lock this session holds."""
     with connection.cursor() as cursor:
@@ -349,7 +374,7 @@ def test_two_workers_sweeping_at_once_then_a_rerun_plan_and_send_each_reminder_o
     world, inbox_rules, broker, tmp_path
 ):
     contacts = unit_contacts(world, 30)
-    # More hazards than a sweep batch (1,000), so the two sweeps share the work out with SKIP LOCKED.
+    # Two sweeps at once: each claims with SKIP LOCKED, so whichever locks a hazard first plans it.
     due_hazards(world, contacts, each=25, deadline=timezone.localdate())
     due_hazards(world, contacts, each=20, deadline=urgent_deadline(), level=Level.MAJOR)
     expected = planned_keys()
@@ -373,7 +398,7 @@ def test_two_workers_sweeping_at_once_then_a_rerun_plan_and_send_each_reminder_o
             wait_until(f"digest {task_id}", succeeded(task_id, *workers), timeout=60, watch=tuple(workers))
 
         # Every change to a hazard makes it due again; the sweep must find nothing new to plan or send.
-        Hazard.objects.update(next_reminder_at=timezone.now())
+        schedule_reminders(hazard_ids=Hazard.objects.values_list("pk", flat=True), at=timezone.now())
         rerun = subprocess.run(
             [sys.executable, "manage.py", "send_reminders"],
             cwd=BASE_DIR,
@@ -508,11 +533,11 @@ def unsent() -> Counter:
 def test_reminders_planned_while_redis_restarts_are_all_sent_once_it_is_back(urgent_and_daily, own_redis, tmp_path):
     expected = urgent_and_daily
     with celery_worker(own_redis.url, tmp_path / "worker.log") as worker:
-        with task_sender(own_redis.url) as app, holding(list(User.objects.values_list("pk", flat=True))) as held:
-            # A sweep under way when Redis stops: its COMMIT (the ledger rows' foreign keys) waits for the
-            # held users until Redis is down, then commits and hands over to the broker that is not there.
+        with task_sender(own_redis.url) as app, writing(min(expected)) as held:
+            # A sweep under way when Redis stops: its INSERT waits for another session writing one of its
+            # ledger rows until Redis is down, then commits and hands over to the broker that is not there.
             under_way = app.send_task("reminders.tasks.sweep").id
-            wait_until("the sweep in its COMMIT", lambda: waiting_on(held), timeout=30, watch=(worker,))
+            wait_until("the sweep in its INSERT", lambda: waiting_on(held), timeout=30, watch=(worker,))
             own_redis.stop()
             held.rollback()
             wait_until("the sweep committed", lambda: Notification.objects.count() == len(expected), timeout=30)

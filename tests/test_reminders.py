@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import threading
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from hazards import services as hazard_services
-from hazards.models import Hazard
+from hazards.models import Hazard, ReminderSchedule
 from reminders import services
 from reminders.defaults import DEFAULT_RULES, FIELDS
 from reminders.models import InboxMessage, Notification, ReminderRule
@@ -71,8 +72,7 @@ def test_overdue_hazard_reaches_the_escalation_ladder(people, rules):
 def test_sweep_sets_the_next_time_and_skips_hazards_not_due(people, rules):
     hazard = people.rectifying()
     services.sweep(now=timezone.now())
-    hazard.refresh_from_db()
-    assert hazard.next_reminder_at > timezone.now()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at > timezone.now()
     assert services.sweep(now=timezone.now()).hazards == 0
 
 
@@ -100,6 +100,21 @@ def test_two_sweeps_at_once_plan_each_notification_once(people, rules, transacti
     assert planned == Notification.objects.count() > 0
     keys = Notification.objects.values_list("hazard", "rule", "anchor_date", "occurrence", "recipient", "channel")
     assert len(set(keys)) == len(keys)
+
+
+def test_a_sweep_with_two_connections_plans_each_notification_once(people, rules, transactional_db):
+    for _ in range(7):
+        people.rectifying()
+    later = at(future_deadline() + datetime.timedelta(days=8))
+    expected = len(services.sweep(now=later, dry_run=True).plans)
+
+    result = services.sweep(now=later, batch_size=2, workers=2)
+
+    assert result.hazards == 7
+    assert result.planned == Notification.objects.count() == expected > 0
+    keys = Notification.objects.values_list("hazard", "rule", "anchor_date", "occurrence", "recipient", "channel")
+    assert len(set(keys)) == len(keys)
+    assert not ReminderSchedule.objects.filter(due_at__lte=later).exists()
 
 
 def test_approved_extension_starts_a_new_cycle(people, rules):
@@ -139,7 +154,7 @@ def test_digest_is_one_message_per_recipient_most_urgent_first(people, rules):
     late = people.rectifying()
     Hazard.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=4))
     soon = people.rectifying()
-    Hazard.objects.filter(pk__in=[late.pk, soon.pk]).update(next_reminder_at=timezone.now())
+    hazard_services.schedule_reminders(hazard_ids=[late.pk, soon.pk], at=timezone.now())
     today = timezone.localdate()
     Hazard.objects.filter(pk=soon.pk).update(deadline=today)
 
@@ -189,7 +204,7 @@ def test_dry_run_writes_nothing(people, rules):
     result = services.sweep(now=at(hazard.deadline + datetime.timedelta(days=8)), dry_run=True)
     assert result.plans
     assert not Notification.objects.exists()
-    assert Hazard.objects.get(pk=hazard.pk).next_reminder_at <= timezone.now()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at <= timezone.now()
 
 
 def test_working_days_before_skip_the_holiday(rules):
@@ -308,5 +323,39 @@ def test_a_hazard_planned_again_counts_nothing_new(people, rules):
     hazard = people.rectifying()
     later = at(hazard.deadline + datetime.timedelta(days=8))
     assert services.sweep(now=later).planned > 0
-    Hazard.objects.filter(pk=hazard.pk).update(next_reminder_at=timezone.now())
+    hazard_services.schedule_reminders(hazard_ids=[hazard.pk], at=timezone.now())
     assert services.sweep(now=later).planned == 0
+
+
+def test_dry_run_at_a_given_moment_shows_what_would_be_sent_then_in_shanghai_time(people, rules):
+    from django.core.management import call_command
+
+    hazard = people.rectifying()
+    seventh = hazard.deadline + datetime.timedelta(days=7)
+
+    def dry_run(moment: str) -> str:
+        out = io.StringIO()
+        call_command("send_reminders", "--dry-run", "--now", moment, stdout=out)
+        return out.getvalue()
+
+    # 23:30 in Shanghai is still the sixth day overdue (15:30 UTC); half an hour after midnight, the seventh.
+    before = dry_run(f"{seventh - datetime.timedelta(days=1)}T23:30")
+    after = dry_run(f"{seventh}T00:30")
+
+    assert "逾期 7 天提醒区县分管领导和市安委办" not in before
+    assert f"隐患 {hazard.number}  规则「逾期后每日提醒责任单位」" in before
+    assert f"隐患 {hazard.number}  规则「逾期 7 天提醒区县分管领导和市安委办」  期限 {hazard.deadline}" in after
+    assert "接收人 hq_leader" in after and "接收人 city" in after
+    assert f"（演练，按 {seventh} 00:30 计）" in after
+    assert not Notification.objects.exists()
+    assert ReminderSchedule.objects.get(hazard=hazard).due_at <= timezone.now()
+
+
+def test_dry_run_moment_must_be_a_datetime_and_only_for_a_dry_run(people, rules):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="ISO date and time"):
+        call_command("send_reminders", "--dry-run", "--now", "next monday")
+    with pytest.raises(CommandError, match="--dry-run"):
+        call_command("send_reminders", "--now", "2026-12-01T08:00")
+    assert not Notification.objects.exists()

@@ -8,7 +8,7 @@
    ``seed_demo`` without its hazards (新乡市, its 12 counties, about 200 units with their contacts, the
    officers and supervisors, the municipal office), plus a leader per county.
 2. ``--hazards`` open hazards in one ``INSERT … SELECT … FROM generate_series``, spread over the demo
-   units that have a contact, all due for the sweep (``next_reminder_at`` in the last hour) and with
+   units that have a contact, all due for the sweep (``ReminderSchedule.due_at`` in the last hour) and with
    deadlines that make rules fire today: 30 % due today, 20 % three working days ahead, 50 % overdue by 1
    to 30 days (so the escalations at 3 and 7 days fire too); 2 % are major hazards, 1 % are under a
    county or city supervision listing that ends in three days. Then ``VACUUM ANALYZE``.
@@ -32,6 +32,7 @@ import datetime
 import io
 import os
 import pstats
+import signal
 import sys
 import tempfile
 import time
@@ -131,7 +132,7 @@ INSERT INTO hazards_hazard (
     factor, source, found_at, found_by_id, major_standard, major_standard_item, plan_measures,
     plan_responsibility, plan_contingency, stop_production, responsible_unit_id, responsible_person,
     responsible_phone, requirements, deadline, assigned_at, acknowledged_at, measures, verification_method,
-    verification_opinion, void_reason, created_at, updated_at, next_reminder_at
+    verification_opinion, void_reason, created_at, updated_at
 )
 SELECT 'YH-BENCH-' || lpad(i::text, 7, '0'),
        CASE WHEN i %% 3 = 0 THEN 'assigned' ELSE 'rectifying' END, 3,
@@ -144,10 +145,17 @@ SELECT 'YH-BENCH-' || lpad(i::text, 7, '0'),
            ELSE %(today)s::date - (1 + (i / 10) %% 30)
        END,
        %(now)s - interval '19 days', %(now)s - interval '18 days', '', '', '', '',
-       %(now)s - interval '20 days', %(now)s - interval '18 days',
-       %(now)s - (i %% 3600) * interval '1 second'
+       %(now)s - interval '20 days', %(now)s - interval '18 days'
 FROM generate_series(1, %(n)s) AS i
 JOIN b_unit u ON u.ui = i %% (SELECT count(*) FROM b_unit)
+"""
+
+# Due for the sweep within the last hour, as hazards changed during it would be.
+SCHEDULE_SQL = """
+INSERT INTO hazards_reminderschedule (hazard_id, due_at)
+SELECT h.id, %(now)s - (h.id %% 3600) * interval '1 second'
+FROM hazards_hazard h
+WHERE h.number LIKE 'YH-BENCH-%%'
 """
 
 LISTINGS_SQL = """
@@ -183,11 +191,13 @@ def load_hazards(count: int) -> None:
         cursor.execute("SELECT count(*) FROM b_unit")
         units = cursor.fetchone()[0]
         cursor.execute(HAZARDS_SQL, params)
+        cursor.execute(SCHEDULE_SQL, params)
         cursor.execute(LISTINGS_SQL, params)
         listings = cursor.rowcount
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE hazards_hazard")
         cursor.execute("VACUUM ANALYZE hazards_supervisionlisting")
+        cursor.execute("VACUUM ANALYZE hazards_reminderschedule")
     log(
         f"inserted {count:,} due hazards over {units} units ({listings:,} under supervision, deadlines today, "
         f"{soon} and 1-30 days ago) in {time.monotonic() - started:.1f} s"
@@ -243,16 +253,29 @@ def duplicate_keys() -> int:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def backend_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend so far (its /proc entry; same machine)."""
+def _cpu(pid: int | str) -> tuple[float, float]:
+    """(own, reaped children's) CPU seconds of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK, (int(fields[13]) + int(fields[14])) / _TICK
+
+
+def server_cpu() -> float:
+    """CPU seconds of the whole PostgreSQL cluster so far (same machine): the postmaster and its children,
+    those still running and those gone (the sweep's extra connections close when it ends)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICK
+        postmaster = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        own, reaped = _cpu(postmaster)
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        running = 0.0
+        for child in children:
+            with contextlib.suppress(OSError):
+                running += _cpu(child)[0]
+        return own + reaped + running
     return float("nan")
 
 
@@ -268,17 +291,18 @@ class Timing:
 
 @contextlib.contextmanager
 def timing() -> Iterator[Timing]:
-    """Wall time and CPU time on both sides: on a busy machine the CPU times still add up to what the
-    wall time is on an idle one (one connection, one client thread)."""
+    """Wall time and CPU time on both sides: this process (all its threads) and the PostgreSQL cluster (all
+    its processes). On a busy machine the wall time grows; the CPU times are what the work costs."""
     result = Timing(0.0, 0.0, 0.0)
-    server, client, started = backend_cpu(), time.process_time(), time.perf_counter()
+    server, client, started = server_cpu(), time.process_time(), time.perf_counter()
     yield result
     result.seconds = time.perf_counter() - started
     result.client_cpu = time.process_time() - client
-    result.server_cpu = backend_cpu() - server
+    result.server_cpu = server_cpu() - server
 
 
 def timed_sweep(label: str, *, profile: bool = False):
+    from django.conf import settings
     from django.db import connection
 
     from reminders import services
@@ -289,7 +313,7 @@ def timed_sweep(label: str, *, profile: bool = False):
     with timing() as took, connection.execute_wrapper(timer):
         if profiler:
             profiler.enable()
-        result = services.sweep()
+        result = services.sweep(workers=settings.REMINDER_SWEEP_WORKERS)  # as the beat's task runs it
         if profiler:
             profiler.disable()
     added = ledger_rows() - before
@@ -328,7 +352,7 @@ def run(hazards: int, *, profile: bool) -> int:
     from django.db.models import Count
     from django.utils import timezone
 
-    from hazards.models import Hazard
+    from hazards.models import ReminderSchedule
     from reminders import services
     from reminders.models import InboxMessage, Notification
 
@@ -341,7 +365,7 @@ def run(hazards: int, *, profile: bool) -> int:
     for name, n in by_rule:
         print(f"  {n:8,}  {name}")
     second, second_added, _ = timed_sweep("second sweep (nothing due)")
-    Hazard.objects.filter(number__startswith="YH-BENCH-").update(next_reminder_at=timezone.now())
+    ReminderSchedule.objects.filter(hazard__number__startswith="YH-BENCH-").update(due_at=timezone.now())
     third, third_added, third_took = timed_sweep("third sweep (every hazard changed, so due again)")
     duplicates = duplicate_keys()
     log(f"ledger: {ledger_rows():,} rows, {duplicates} duplicate keys")
@@ -381,7 +405,20 @@ def run(hazards: int, *, profile: bool) -> int:
     return 1 if failures else 0
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (a timeout, a CI job cancelled, ``kill``) ends the run like Ctrl-C does: the ``finally`` of
+    ``database()`` stops the throwaway cluster. By default Python dies at once and leaves it running,
+    detached in a session of its own (pg_ctl), its files in /tmp."""
+
+    def terminate(signum: int, frame: object) -> None:
+        log("SIGTERM: stopping")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hazards", type=int, default=100_000, help="due hazards to sweep")
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a throwaway cluster")

@@ -17,7 +17,14 @@ from accounts.choices import UnitKind
 from hazards.choices import OPEN_STATUSES, Action, AuthorityLevel, ExtensionStatus, Status
 from hazards.demo.places import HONGQI, City, CountyCast, Place
 from hazards.demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Story
-from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
+from hazards.models import (
+    ExtensionRequest,
+    Hazard,
+    HazardEvent,
+    HazardNumberSequence,
+    ReminderSchedule,
+    SupervisionListing,
+)
 
 HAZARD_COUNT = 3000
 MAJOR_SHARE = 0.095
@@ -174,11 +181,12 @@ def write(plans: list[Plan]) -> None:
     plans = sorted(plans, key=lambda p: p.hazard.found_at)
     used = number_hazards(plans)
     number_notices(plans)
-    for plan in plans:
-        # The reminder sweep plans every open hazard on its first run, as services do for new ones.
-        if plan.hazard.is_open:
-            plan.hazard.next_reminder_at = plan.hazard.updated_at
     Hazard.objects.bulk_create([p.hazard for p in plans], batch_size=500)
+    # The reminder sweep plans every open hazard on its first run, as services do for new ones.
+    ReminderSchedule.objects.bulk_create(
+        [ReminderSchedule(hazard=p.hazard, due_at=p.hazard.updated_at) for p in plans if p.hazard.is_open],
+        batch_size=1000,
+    )
     HazardEvent.objects.bulk_create([e for p in plans for e in p.events], batch_size=1000)
     SupervisionListing.objects.bulk_create([p.listing for p in plans if p.listing], batch_size=500)
     ExtensionRequest.objects.bulk_create([x for p in plans for x in p.extensions], batch_size=500)

@@ -1,5 +1,6 @@
 """The only code that changes hazards: one keyword-only service per state change (STYLE.md §2)."""
 
+from hazards.services._core import schedule_reminders
 from hazards.services.attachments import attachment_add
 from hazards.services.editing import editable_fields, hazard_update
 from hazards.services.extensions import extension_decide, extension_request
@@ -35,5 +36,6 @@ __all__ = [
     "hazard_update",
     "hazard_verify",
     "hazard_void",
+    "schedule_reminders",
     "supervision_list",
 ]

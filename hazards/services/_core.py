@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from accounts.models import User
 from hazards import permissions
 from hazards.choices import OPEN_STATUSES, Action
 from hazards.errors import ConcurrentChange
-from hazards.models import Hazard, HazardEvent
+from hazards.models import Hazard, HazardEvent, ReminderSchedule
 
 
 def event_value(value: Any) -> Any:
@@ -64,13 +65,13 @@ def apply_transition(
             status=target,
             version=F("version") + 1,
             updated_at=now,
-            # Deadline, level, listing or status may have changed: the reminder sweep re-plans it.
-            next_reminder_at=now if target in OPEN_STATUSES else None,
             **fields,
         )
         if updated != 1:
             current = Hazard.objects.filter(pk=hazard.pk).values_list("status", flat=True).first()
             raise ConcurrentChange(status=current)
+        # Deadline, level, listing or status may have changed: the reminder sweep re-plans it.
+        schedule_reminders(hazard_ids=[hazard.pk], at=now if target in OPEN_STATUSES else None)
         HazardEvent.objects.create(
             hazard=hazard,
             action=action,
@@ -83,6 +84,17 @@ def apply_transition(
         )
     hazard.refresh_from_db()
     return hazard
+
+
+def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
+    """Have the reminder sweep look at these hazards at ``at``; None once they are closed or voided."""
+    ReminderSchedule.objects.bulk_create(
+        [ReminderSchedule(hazard_id=pk, due_at=at) for pk in hazard_ids],
+        update_conflicts=True,
+        unique_fields=["hazard"],
+        update_fields=["due_at"],
+        batch_size=1000,
+    )
 
 
 def field_error(field: str, message: str, code: str) -> ValidationError:

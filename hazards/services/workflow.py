@@ -35,6 +35,7 @@ from hazards.services._core import (
     lift_active_listing,
     require_future_date,
     require_text,
+    schedule_reminders,
 )
 from hazards.services.attachments import check_attachment_allowed, save_attachments, validate_upload
 from hazards.services.numbers import next_hazard_number
@@ -121,8 +122,9 @@ def _create(
     content_types = _validated_uploads(photos)
     with transaction.atomic():
         hazard.number = next_hazard_number(county=hazard.county, year=timezone.localtime(hazard.found_at).year)
-        hazard.created_at = hazard.updated_at = hazard.next_reminder_at = timezone.now()
+        hazard.created_at = hazard.updated_at = timezone.now()
         hazard.save(force_insert=True)
+        schedule_reminders(hazard_ids=[hazard.pk], at=hazard.created_at)
         HazardEvent.objects.create(
             hazard=hazard,
             action=action,
