@@ -359,3 +359,17 @@ def test_dry_run_moment_must_be_a_datetime_and_only_for_a_dry_run(people, rules)
     with pytest.raises(CommandError, match="--dry-run"):
         call_command("send_reminders", "--now", "2026-12-01T08:00")
     assert not Notification.objects.exists()
+
+
+def test_a_new_rule_that_fires_earlier_is_not_missed(people, rules, django_capture_on_commit_callbacks):
+    """Next times were computed from the old rules; a rule added later replans every open hazard."""
+    hazard = people.rectifying()
+    services.sweep(now=timezone.now())
+    (schedule,) = ReminderSchedule.objects.filter(hazard=hazard)
+    assert schedule.due_at > timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        ReminderRule.objects.create(
+            name="期限前 30 天提醒", offset_days=-30, day_kind="calendar", recipients=["unit_contact"]
+        )
+    schedule.refresh_from_db()
+    assert schedule.due_at <= timezone.now()

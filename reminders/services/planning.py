@@ -69,6 +69,13 @@ def sweep(
     )
 
 
+def replan_all(now: datetime.datetime | None = None) -> int:
+    """Have the next sweep look at every open hazard again: the rules changed, so the next reminder
+    times computed from the old ones may be too late (a new rule firing earlier would be missed)."""
+    now = now or timezone.now()
+    return ReminderSchedule.objects.filter(due_at__gt=now).update(due_at=now)
+
+
 def _sweep_in_thread(**kwargs: Any) -> SweepResult:
     try:
         return _sweep(**kwargs)
