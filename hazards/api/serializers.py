@@ -163,7 +163,7 @@ class HazardSerializer(serializers.ModelSerializer):
 
     def to_representation(self, hazard: Hazard) -> dict:
         """The declared fields, written out: half the CPU of DRF's field-by-field walk on a 50-row page
-        (bench/api). tests/test_api.py checks it equals the declared fields' own output."""
+        (bench/api). tests/api/test_reference.py checks it equals the declared fields' own output."""
         shared = self.context.get("_per_request")
         if shared is None:
             shared = self.context["_per_request"] = _PerRequest(self.context)
