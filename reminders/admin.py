@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from hazards.admin import EstimatedCountPaginator
 from reminders.models import InboxMessage, Notification, ReminderRule, RobotTarget
 
 
@@ -49,6 +50,10 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("hazard__number", "recipient__username", "recipient__full_name")
     list_select_related = ("hazard", "rule", "recipient", "target")
     show_full_result_count = False
+    # The ledger grows by hundreds of thousands of rows a day at scale: newest first by the primary key
+    # (rows are written in time order; created_at has no index), and the pager from the planner's estimate.
+    ordering = ("-id",)
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

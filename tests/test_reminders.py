@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from hazards import services as hazard_services
+from hazards.admin import EstimatedCountPaginator
 from hazards.models import Hazard, ReminderSchedule
 from reminders import services
 from reminders.defaults import DEFAULT_RULES, FIELDS
@@ -373,3 +374,17 @@ def test_a_new_rule_that_fires_earlier_is_not_missed(people, rules, django_captu
         )
     schedule.refresh_from_db()
     assert schedule.due_at <= timezone.now()
+
+
+def test_the_ledger_in_the_admin_is_newest_first_by_id_with_the_estimating_pager(people, rules, client):
+    """The ledger grows fastest of all tables: no sort on an unindexed column, no COUNT(*) of it all."""
+    hazard = people.rectifying()
+    services.sweep(now=at(hazard.deadline))
+    services.sweep(now=at(hazard.deadline + datetime.timedelta(days=1)))
+    client.force_login(people.admin)
+    response = client.get("/admin/reminders/notification/")
+    assert response.status_code == 200
+    shown = [row.pk for row in response.context["cl"].result_list]
+    assert shown == sorted(shown, reverse=True) and len(shown) >= 2
+    assert response.context["cl"].queryset.query.order_by[0] == "-id"
+    assert isinstance(response.context["cl"].paginator, EstimatedCountPaginator)
