@@ -291,7 +291,11 @@ class HazardForm(BrowserForm):
 
 
 class HazardEditForm(HazardForm):
-    """修改信息: the fields of 列单 that may still change in the hazard's status, as they stand now."""
+    """修改信息: the fields of 列单 that may still change in the hazard's status, as they stand now.
+
+    Each field also posts the value it was drawn with (``show_hidden_initial``), so only what this user
+    changed is saved: a correction never writes back the old value of a field someone else changed.
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
@@ -301,6 +305,8 @@ class HazardEditForm(HazardForm):
         for name in list(self.fields):
             if name not in editable | {"form_token", "version"}:
                 del self.fields[name]
+            elif name in editable:
+                self.fields[name].show_hidden_initial = True
         if not self.is_bound:
             self.initial["version"] = hazard.version
             for name in self.fields:
@@ -313,9 +319,13 @@ class HazardEditForm(HazardForm):
         # to the record as it will be; this form only parses.
         return forms.Form.clean(self)
 
+    def initial_region(self) -> str:
+        """The region the page was drawn with (the cascade draws its selects itself)."""
+        return self.data.get("initial-region", "") if self.is_bound else self.initial.get("region", "")
+
     def changes(self) -> dict:
         data = self.cleaned_data
-        changes = {name: data[name] for name in self.fields if name not in ("form_token", "version")}
+        changes = {name: data[name] for name in self.changed_data if name not in ("form_token", "version")}
         if "stop_production" in changes:
             changes["stop_production"] = changes["stop_production"] or StopProduction.NONE
         return changes
