@@ -220,6 +220,11 @@ def test_one_hazard_lives_its_whole_life_in_the_browser(browser, live_server, wo
     assert status_of(page) == "已登记"
     expect(page.get_by_test_id("photos").locator("img")).to_have_count(1)
     detail_url = page.url
+    actions, record = page.get_by_test_id("actions").bounding_box(), page.get_by_test_id("photos").bounding_box()
+    if device == "phone":  # what may be done comes first on a phone, above the record
+        assert actions["y"] < record["y"]
+    else:  # beside the record on a desk
+        assert actions["x"] > record["x"] + record["width"] - 1
     shoot(page, f"{prefix}02-listed")
 
     # 交单: the unit found by its pinyin initials, the deadline as 5 working days.
