@@ -253,6 +253,16 @@ class HazardForm(BrowserForm):
             for name in self.SELF_REPORT_FIELDS:
                 del self.fields[name]
 
+    def cascade_region(self) -> Region | None:
+        """The region the cascade of selects is drawn down to: as submitted, or as the form began."""
+        if "region" not in self.fields:
+            return None
+        if self.is_bound:
+            code = self.fields["region"].widget.value_from_datadict(self.data, self.files, self.add_prefix("region"))
+        else:
+            code = self.initial.get("region")
+        return self.fields["region"].queryset.filter(code=code).first() if code else None
+
     def clean(self):
         data = super().clean()
         if data.get("level") == Level.MAJOR:

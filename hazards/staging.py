@@ -47,23 +47,16 @@ def _folder(user: User) -> str:
 
 def keep(user: User, form, uploads: list[UploadedFile]) -> list[StagedFile]:
     """Stage the uploads of a form that came back with errors; say why any upload could not be kept."""
+    _remove_stale(user)
     kept = []
     for upload in uploads:
         try:
-            kept += stage(user, [upload])
+            content_type = validate_upload(upload)
         except ValidationError as exc:
             for message in exc.messages:
                 if message not in form.errors.get("photos", []):
                     form.add_error("photos" if "photos" in form.fields else None, message)
-    return kept
-
-
-def stage(user: User, uploads: list[UploadedFile]) -> list[StagedFile]:
-    """Keep uploads that are real photos or PDFs; a ValidationError names the first that is not."""
-    _remove_stale(user)
-    kept = []
-    for upload in uploads:
-        content_type = validate_upload(upload)
+            continue
         name = get_valid_filename(upload.name or "upload")[:200] or "upload"
         saved = default_storage.save(f"{_folder(user)}/{uuid.uuid4().hex}/{name}", upload)
         kept.append(StagedFile(saved.removeprefix(f"{_folder(user)}/"), upload.name or name, content_type))

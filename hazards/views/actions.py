@@ -1,6 +1,6 @@
 """The action panel of 隐患详情: which forms this user may fill now, and the service each one calls.
 
-``allowed_actions`` (the transition table plus jurisdiction) decides which actions are open; each
+``permissions.allowed_actions`` (the transition table plus jurisdiction) decides which actions are open; each
 ``ActionSpec`` adds the business condition that makes its form worth showing (即查即改 only for a
 general hazard, 挂牌督办 only for a major one not yet listed, one pending 延期 at a time) and calls
 exactly one service. The services check everything again: the panel only avoids offering dead ends.
@@ -20,15 +20,16 @@ from hazards import forms, services
 from hazards.choices import Action, ExtensionStatus, Level, Status
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
-from hazards.permissions import allowed_actions
 
 Perform = Callable[[Hazard, User, dict[str, Any], Sequence[UploadedFile]], object]
 
 
 @dataclass(frozen=True)
 class PanelState:
-    """What the detail page has already loaded that some forms depend on."""
+    """What the detail page works out once and every form depends on."""
 
+    # The actions the transition table and the jurisdiction open to this user now.
+    allowed: frozenset[Action]
     pending_extension: ExtensionRequest | None
 
 
@@ -187,10 +188,9 @@ SPECS: tuple[ActionSpec, ...] = (
 SPEC_BY_SLUG = {spec.slug: spec for spec in SPECS}
 
 
-def available_specs(user: User, hazard: Hazard, state: PanelState) -> list[ActionSpec]:
-    """The forms to offer ``user`` for ``hazard`` now, in the order of the workflow."""
-    allowed = set(allowed_actions(user, hazard))
-    return [spec for spec in SPECS if allowed.intersection(spec.actions) and spec.available(hazard, state)]
+def available_specs(hazard: Hazard, state: PanelState) -> list[ActionSpec]:
+    """The forms to offer for ``hazard`` now, in the order of the workflow."""
+    return [spec for spec in SPECS if state.allowed.intersection(spec.actions) and spec.available(hazard, state)]
 
 
 @dataclass
@@ -206,7 +206,7 @@ def action_panel(
 ) -> list[PanelEntry]:
     """A fresh form per available action, or the submitted one (with its errors and staged photos)."""
     entries = []
-    for spec in available_specs(user, hazard, state):
+    for spec in available_specs(hazard, state):
         if bound and bound[0] == spec.slug:
             entries.append(PanelEntry(spec, bound[1], bound[2], open=True))
         else:

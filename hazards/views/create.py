@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import Region
 from accounts.views import region_cascade
 from hazards import services, staging
 from hazards.choices import Action
@@ -24,13 +23,7 @@ def may_create(user) -> bool:
 
 
 def _render(request: HttpRequest, form: HazardForm, staged: list, status: int = 200) -> HttpResponse:
-    if form.is_bound:
-        chosen = [value for value in form.data.getlist("region") if value]
-        code = chosen[-1] if chosen else ""
-    else:
-        code = form.initial.get("region", "")
-    selected = Region.objects.visible_to(request.user).filter(code=code).first() if code else None
-    context = {"form": form, "staged": staged, "cascade": region_cascade(request.user, selected)}
+    context = {"form": form, "staged": staged, "cascade": region_cascade(request.user, form.cascade_region())}
     return render(request, "hazards/new.html", context, status=status)
 
 

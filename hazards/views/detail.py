@@ -44,9 +44,9 @@ def region_chain(region: Region) -> list[Region]:
     return sorted(chain, key=lambda r: len(r.path))
 
 
-def panel_state(extensions: list[ExtensionRequest]) -> PanelState:
+def panel_state(user, hazard: Hazard, extensions: list[ExtensionRequest]) -> PanelState:
     pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
-    return PanelState(pending_extension=pending)
+    return PanelState(allowed=frozenset(allowed_actions(user, hazard)), pending_extension=pending)
 
 
 def load_hazard(request: HttpRequest, pk: int) -> Hazard:
@@ -56,11 +56,9 @@ def load_hazard(request: HttpRequest, pk: int) -> Hazard:
     return get_object_or_404(queryset.with_is_supervised(), pk=pk)
 
 
-def editable_for(user, hazard: Hazard) -> frozenset[str]:
-    """What ``user`` may correct on ``hazard`` now (修改信息): nothing unless the role may edit now."""
-    if Action.UPDATE not in allowed_actions(user, hazard):
-        return frozenset()
-    return services.editable_fields(hazard)
+def editable_for(allowed: frozenset[Action], hazard: Hazard) -> frozenset[str]:
+    """What may be corrected on ``hazard`` now (修改信息): nothing unless ``allowed`` includes editing."""
+    return services.editable_fields(hazard) if Action.UPDATE in allowed else frozenset()
 
 
 def render_detail(
@@ -76,7 +74,7 @@ def render_detail(
         for phase, label in AttachmentPhase.choices
     ]
     extensions = list(hazard.extension_requests.select_related("requested_by", "decided_by"))
-    state = panel_state(extensions)
+    state = panel_state(request.user, hazard, extensions)
     panel = action_panel(request.user, hazard, state, bound=bound)
     if bound and bound[0] not in {entry.spec.slug for entry in panel}:
         # The action is no longer open (someone acted first): its form is gone, its errors are not.
@@ -93,7 +91,7 @@ def render_detail(
         "extensions": extensions,
         "panel": panel,
         "pending_extension": state.pending_extension,
-        "may_edit": bool(editable_for(request.user, hazard)),
+        "may_edit": bool(editable_for(state.allowed, hazard)),
         "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
         "today": timezone.localdate(),
     }

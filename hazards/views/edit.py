@@ -9,23 +9,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.models import Region
 from accounts.views import region_cascade
 from hazards import services
 from hazards.errors import ConcurrentChange, HazardError
 from hazards.forms import HazardEditForm
 from hazards.models import Hazard
+from hazards.permissions import allowed_actions
 from hazards.services.editing import MAJOR_FIELDS
 from hazards.views.detail import editable_for, load_hazard
 from hazards.views.once import already_done, done, earlier_result, submit_once
 
 
 def _render(request: HttpRequest, hazard: Hazard, form: HazardEditForm, status: int = 200) -> HttpResponse:
-    cascade = None
-    if "region" in form.fields:
-        chosen = [v for v in form.data.getlist("region") if v] if form.is_bound else [form.initial["region"]]
-        selected = Region.objects.visible_to(request.user).filter(code=chosen[-1]).first() if chosen else None
-        cascade = region_cascade(request.user, selected)
+    cascade = region_cascade(request.user, form.cascade_region()) if "region" in form.fields else None
     context = {"hazard": hazard, "form": form, "cascade": cascade, "major_fields": MAJOR_FIELDS}
     return render(request, "hazards/edit.html", context, status=status)
 
@@ -42,7 +38,7 @@ def _stale(request: HttpRequest, hazard: Hazard, form: HazardEditForm) -> HttpRe
 @login_required
 def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
     hazard = load_hazard(request, pk)
-    editable = editable_for(request.user, hazard)
+    editable = editable_for(frozenset(allowed_actions(request.user, hazard)), hazard)
     if not editable:
         raise PermissionDenied
     if request.method != "POST":
