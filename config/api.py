@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 import logging
 from typing import Any
@@ -251,6 +252,13 @@ class KeysetPagination:
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
             raise exceptions.ValidationError({"cursor": [_("游标无效，请从第一页重新获取。")]}) from None
 
+    @staticmethod
+    def _encode(value: Any) -> str | None:
+        """The cursor's value as the field's ``value_to_string`` writes it (``to_python`` reads it back)."""
+        if value is None:
+            return None
+        return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
     def _remaining(self, field: str, descending: bool, cursor: dict | None) -> list[Q]:
         """The rows after the cursor, in page order, as conditions that each read one range of the
         (field, id) index from where the cursor points: page 10,000 then costs what page 1 does.
@@ -278,10 +286,10 @@ class KeysetPagination:
     def _next_link(self) -> str | None:
         if not self.has_next:
             return None
-        last = self.rows[-1]
-        value = getattr(last, self.ordering.lstrip("-"))
-        cursor = {"o": self.ordering, "v": self.model_field.value_to_string(last) if value is not None else None}
-        cursor["id"] = last.pk
+        # The last row of the page: a model instance, or a dict when the view selected values().
+        last, field = self.rows[-1], self.ordering.lstrip("-")
+        value, pk = (last[field], last["id"]) if isinstance(last, dict) else (getattr(last, field), last.pk)
+        cursor = {"o": self.ordering, "v": self._encode(value), "id": pk}
         token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
         return replace_query_param(self.request.build_absolute_uri(), "cursor", token)
 

@@ -87,6 +87,11 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     pagination_class = HazardPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The page as plain rows of the columns the representation reads: no model instances.
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.ROW_FIELDS))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return hazard_response(self.get_object(), reload=False)
 
