@@ -33,8 +33,13 @@ class ReferenceCache:
     check_every = 1.0  # seconds a process may go on trusting its rows after another process changed one
     max_age = 300.0  # seconds after which rows are read again even though no change was announced
 
-    def __init__(self, *, key: str | None = None) -> None:
+    def __init__(
+        self, *, key: str | None = None, select_related: tuple[str, ...] = (), max_age: float | None = None
+    ) -> None:
         self.key = key  # a unique field rows are also looked up by, e.g. "code"
+        self.select_related = select_related  # rows come with these (and a change to them is watched)
+        if max_age is not None:
+            self.max_age = max_age
         self.model: type[models.Model] | None = None
         self._by_id: dict[int, models.Model] = {}
         self._by_key: dict[Any, models.Model] = {}
@@ -43,11 +48,16 @@ class ReferenceCache:
         self._since = time.monotonic()
 
     def contribute_to_class(self, model: type[models.Model], name: str) -> None:
-        self.model = model
         setattr(model, name, self)
-        uid = f"reference-cache:{model._meta.label_lower}"
-        post_save.connect(self._on_change, sender=model, weak=False, dispatch_uid=uid)
-        post_delete.connect(self._on_change, sender=model, weak=False, dispatch_uid=uid)
+        self.bind(model)
+
+    def bind(self, model: type[models.Model]) -> None:
+        """Cache rows of ``model``: forget them when one of them, or a row they select, changes."""
+        self.model = model
+        for watched in (model, *(model._meta.get_field(name).related_model for name in self.select_related)):
+            uid = f"reference-cache:{model._meta.label_lower}:{watched._meta.label_lower}"
+            post_save.connect(self._on_change, sender=watched, weak=False, dispatch_uid=uid)
+            post_delete.connect(self._on_change, sender=watched, weak=False, dispatch_uid=uid)
 
     @property
     def token_key(self) -> str:
@@ -69,7 +79,7 @@ class ReferenceCache:
         self._check()
         row = self._by_key.get(value)
         if row is None:
-            row = self.model._base_manager.filter(**{self.key: value}).first()
+            row = self._rows().filter(**{self.key: value}).first()
             if row is not None:
                 self._remember(row)
         return row
@@ -79,7 +89,7 @@ class ReferenceCache:
         self._check()
         missing = {pk for pk in ids if pk is not None and pk not in self._by_id}
         if missing:
-            for row in self.model._base_manager.filter(pk__in=missing):
+            for row in self._rows().filter(pk__in=missing):
                 self._remember(row)
 
     def changed(self) -> None:
@@ -90,6 +100,9 @@ class ReferenceCache:
     def clear(self) -> None:
         self._by_id, self._by_key = {}, {}
         self._since = time.monotonic()
+
+    def _rows(self) -> models.QuerySet:
+        return self.model._base_manager.select_related(*self.select_related)
 
     def _remember(self, row: models.Model) -> None:
         self._by_id[row.pk] = row

@@ -212,7 +212,7 @@ API_RATE_TOKEN = os.environ.get("API_RATE_TOKEN", "10/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -224,8 +224,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": API_RATE_USER, "anon": API_RATE_ANON, "token": API_RATE_TOKEN},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -239,8 +239,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "隐患排查治理台账的 REST 接口：隐患的列单、交单、办单、清单（销号）全流程，以及区划、行业、责任单位等基础数据。"
         "\n\n认证：`POST /api/v1/auth/token/` 取得令牌，之后在请求头中携带 `Authorization: Token <令牌>`。"
-        f"\n\n限流：每个令牌 {API_RATE_USER}，匿名 {API_RATE_ANON}，取令牌接口 {API_RATE_TOKEN}；"
-        "超限返回 429 并带 `Retry-After` 头。"
+        f"\n\n限流：每个令牌 {API_RATE_USER}，匿名 {API_RATE_ANON}（均按自然时间窗口计数），"
+        f"取令牌接口 {API_RATE_TOKEN}；超限返回 429 并带 `Retry-After` 头。"
         '\n\n错误统一为 `{"code": "...", "message": "中文说明", "fields": {...}}`。'
     ),
     "VERSION": "1.0.0",

@@ -1,9 +1,18 @@
-"""Token and session authentication, and the token endpoint's throttle."""
+"""Token and session authentication, what each process remembers of tokens, and the rate limits."""
 
 from __future__ import annotations
 
-from rest_framework.test import APIClient
+import datetime
 
+import time_machine
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient, APIRequestFactory
+
+from accounts.api.authentication import TokenAuthentication, tokens
+from accounts.models import User
+from config import throttling
+from config.throttling import UserRateThrottle
 from tests.api.helpers import API
 
 # --- authentication ---------------------------------------------------------------------------
@@ -48,3 +57,87 @@ def test_token_endpoint_is_throttled_with_retry_after(world):
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert response.json()["code"] == "throttled"
+
+
+# --- what each process remembers about tokens -------------------------------------------------
+
+
+def token_of(username: str) -> Token:
+    return Token.objects.get_or_create(user=User.objects.get(username=username))[0]
+
+
+def token_client(username: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_of(username).key}")
+    return client
+
+
+def test_a_deleted_token_is_refused_at_once(world):
+    client = token_client("hq_officer")
+    assert client.get(f"{API}/me/").status_code == 200
+    token_of("hq_officer").delete()
+    assert client.get(f"{API}/me/").status_code == 401
+
+
+def test_a_deactivated_user_is_refused_at_once(world):
+    client = token_client("hq_officer")
+    assert client.get(f"{API}/me/").status_code == 200
+    world.hq_officer.is_active = False
+    world.hq_officer.save()
+    response = client.get(f"{API}/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_a_new_jurisdiction_applies_to_the_next_request(world):
+    world.listed()
+    client = token_client("hq_officer")
+    assert client.get(f"{API}/hazards/").json()["results"]
+    world.hq_officer.region = world.weibin
+    world.hq_officer.save()
+    assert client.get(f"{API}/hazards/").json()["results"] == []
+
+
+def test_a_change_committed_in_another_process_is_seen_within_a_second(world, monkeypatch):
+    client = token_client("hq_officer")
+    monkeypatch.setattr(tokens, "check_every", 0)
+    assert client.get(f"{API}/me/").status_code == 200
+    User.objects.filter(pk=world.hq_officer.pk).update(is_active=False)  # no signal in this process
+    assert client.get(f"{API}/me/").status_code == 200
+    cache.set(tokens.token_key, "published by the other process", timeout=None)
+    assert client.get(f"{API}/me/").status_code == 401
+
+
+def test_each_request_gets_its_own_user(world):
+    token = token_of("hq_officer")
+    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    first, _ = TokenAuthentication().authenticate(request)
+    first.first_name = "改过"
+    second, _ = TokenAuthentication().authenticate(request)
+    assert second.first_name != "改过"
+    assert second.pk == first.pk
+
+
+# --- the per-user rate ------------------------------------------------------------------------
+
+
+def test_the_user_rate_is_counted_per_window_and_answered_with_retry_after(world, api, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 9, 0, 20, tzinfo=datetime.UTC), tick=False):
+        officer = api("hq_officer")
+        assert [officer.get(f"{API}/me/").status_code for _ in range(3)] == [200] * 3
+        response = officer.get(f"{API}/me/")
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "40"
+        assert response.json()["code"] == "throttled"
+        assert "40 秒" in response.json()["message"]
+        assert api("city_office").get(f"{API}/me/").status_code == 200  # each user has their own count
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 9, 1, 0, tzinfo=datetime.UTC), tick=False):
+        assert officer.get(f"{API}/me/").status_code == 200  # a new window
+
+
+def test_without_redis_the_counters_live_in_the_cache(monkeypatch):
+    """``make run``'s embedded default has no Redis: the same count through Django's cache."""
+    monkeypatch.setattr(throttling, "_redis", lambda: None)
+    assert [throttling.count_hit("throttle:test:1", 60) for _ in range(3)] == [1, 2, 3]
+    assert throttling.count_hit("throttle:test:2", 60) == 1
