@@ -298,7 +298,13 @@ class ScopedViewSetMixin:
     """The one choke point of the API: every queryset is what ``visible_to(user)`` allows, so anything
     outside the caller's jurisdiction is a 404 on every detail and action URL."""
 
+    # What a list selects, when it differs from what the detail and action URLs read: e.g. plain rows
+    # (``values()``) prepared once, where the others need model instances.
+    list_queryset = None
+
     def get_queryset(self):
+        if self.action == "list" and self.list_queryset is not None:
+            return self.list_queryset.all().visible_to(self.request.user)
         return super().get_queryset().visible_to(self.request.user)
 
 

@@ -82,15 +82,13 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     # Region, county and sector come from their reference caches (HazardSerializer), not from joins.
     queryset = Hazard.objects.select_related("responsible_unit").with_is_supervised()
+    # A page is plain rows of the columns the representation reads: no model instances, and the
+    # columns are resolved once here rather than on every request.
+    list_queryset = Hazard.objects.with_is_supervised().values(*s.ROW_FIELDS)
     serializer_class = s.HazardSerializer
     filterset_class = HazardFilterSet
     pagination_class = HazardPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        # The page as plain rows of the columns the representation reads: no model instances.
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*s.ROW_FIELDS))
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         return hazard_response(self.get_object(), reload=False)
