@@ -2,11 +2,11 @@
 
     DJANGO_SETTINGS_MODULE=bench.api.settings
 
-Everything else (middleware, authentication, the Redis cache that holds the throttle counters,
-persistent database connections with health checks) stays as in production, for both the project's
-endpoint and the bare one. Throttling stays on by default, so every request still pays its Redis round
-trips; only the rate is raised, per second so that the history list DRF keeps per token stays as short
-as it is in production (``BENCH_THROTTLE=off`` removes the throttle classes altogether).
+Everything else (middleware, authentication, the Redis cache, persistent database connections with
+health checks) stays as in production, for both the project's endpoint and the bare one. Throttling
+stays on by default, so every request still pays its Redis round trip (one counter per window,
+config/throttling.py); only the rate is raised (``BENCH_THROTTLE=off`` removes the throttle classes
+altogether).
 """
 
 from __future__ import annotations
