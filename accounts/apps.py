@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "人员与辖区"
+
+    def ready(self) -> None:
+        from rest_framework.authtoken.models import Token
+
+        from accounts.api.authentication import tokens
+
+        # Any process that deletes a token or changes a user tells the API workers (config/reference.py).
+        tokens.bind(Token)

@@ -2,11 +2,11 @@
 
 DRF's throttles keep each caller's request times as a list in the cache, read and written back on
 every request: two round trips and a list of up to 1,200 floats pickled each way. Here each window
-of the rate ("1200/min": this minute) is one counter, ``INCR`` and ``EXPIRE`` in one pipeline. A
-caller may send up to the rate in each window, so twice the rate across the boundary of two windows;
-the rates are documented as limits per window. Over the limit the answer is 429 with ``Retry-After``,
-the seconds until the window ends. Without Redis (``make run``'s embedded default) the counters are
-in the local cache.
+of the rate ("1200/min": this minute) is one counter, created with its expiry and incremented in one
+pipeline. A caller may send up to the rate in each window, so twice the rate across the boundary of
+two windows; the rates are documented as limits per window. Over the limit the answer is 429 with
+``Retry-After``, the seconds until the window ends. Without Redis (``make run``'s embedded default)
+the counters are in the local cache.
 """
 
 from __future__ import annotations
@@ -30,11 +30,16 @@ def count_hit(key: str, seconds: int) -> int:
     client = _redis()
     if client is None:
         cache.add(key, 0, seconds)
-        return cache.incr(key)
+        try:
+            return cache.incr(key)
+        except ValueError:  # the local cache dropped the counter between the two calls
+            cache.set(key, 1, seconds)
+            return 1
     with client.pipeline(transaction=False) as pipe:
+        # The counter is created with its expiry, so it never outlives its window (any Redis version).
+        pipe.set(key, 0, ex=seconds, nx=True)
         pipe.incr(key)
-        pipe.expire(key, seconds, nx=True)
-        hits, _ = pipe.execute()
+        _, hits = pipe.execute()
     return hits
 
 

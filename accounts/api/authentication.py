@@ -19,8 +19,9 @@ from rest_framework.authtoken.models import Token
 from accounts.models import User
 from config.reference import ReferenceCache
 
+# Bound when the accounts app is ready (AccountsConfig.ready), so that every process hears of changes,
+# the Celery worker and management commands included, not only those that serve the API.
 tokens = ReferenceCache(key="key", select_related=("user",), max_age=60.0)
-tokens.bind(Token)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -30,5 +31,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        # Each request gets its own copy: whatever a request sets on its user stays with that request.
-        return copy.copy(token.user), token
+        # Each request gets its own copies: whatever a request sets on them stays with that request.
+        token = copy.copy(token)
+        token.user = user = copy.copy(token.user)
+        return user, token

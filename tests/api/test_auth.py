@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
+import sys
 
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
@@ -136,8 +141,50 @@ def test_the_user_rate_is_counted_per_window_and_answered_with_retry_after(world
         assert officer.get(f"{API}/me/").status_code == 200  # a new window
 
 
-def test_without_redis_the_counters_live_in_the_cache(monkeypatch):
-    """``make run``'s embedded default has no Redis: the same count through Django's cache."""
+def test_a_window_counter_expires_with_its_window():
+    key = "throttle:test:ttl"
+    assert throttling.count_hit(key, 60) == 1
+    assert throttling.count_hit(key, 60) == 2
+    assert 0 < throttling._redis().ttl(key) <= 60
+
+
+def test_without_redis_the_counters_live_in_the_local_cache(monkeypatch):
+    """``make run``'s embedded default has no Redis: the same count in a local cache, which may drop
+    a counter at any time (here after two entries) without failing the request."""
     monkeypatch.setattr(throttling, "_redis", lambda: None)
+    monkeypatch.setattr(throttling, "cache", LocMemCache("throttle-test", {"OPTIONS": {"MAX_ENTRIES": 2}}))
     assert [throttling.count_hit("throttle:test:1", 60) for _ in range(3)] == [1, 2, 3]
     assert throttling.count_hit("throttle:test:2", 60) == 1
+    for n in range(3, 10):  # each new counter may push another out
+        assert throttling.count_hit(f"throttle:test:{n}", 60) == 1
+
+
+def test_the_token_cache_is_bound_in_every_process():
+    """A worker or a management command that deletes a token or changes a user must tell the API
+    workers, so the cache's signals are connected when Django starts, not when DRF is imported."""
+    code = (
+        "import django; django.setup();"
+        "from django.db.models.signals import post_delete, post_save;"
+        "from rest_framework.authtoken.models import Token;"
+        "from accounts.models import User;"
+        "assert post_delete.has_listeners(Token) and post_save.has_listeners(User)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=settings.BASE_DIR, timeout=60)
+
+
+def test_a_committed_change_is_published_to_other_processes(world, django_capture_on_commit_callbacks):
+    before = cache.get(tokens.token_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        world.hq_officer.is_active = False
+        world.hq_officer.save()
+    assert cache.get(tokens.token_key) not in (None, before)
+
+
+def test_what_a_request_sets_on_its_token_stays_with_it(world):
+    token = token_of("hq_officer")
+    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, first = TokenAuthentication().authenticate(request)
+    first.user.first_name = "改过"
+    _, second = TokenAuthentication().authenticate(request)
+    assert second.user.first_name != "改过"
