@@ -152,11 +152,16 @@ def hazard_row(hazard: Hazard) -> dict:
     unit = hazard.responsible_unit
     row["responsible_unit__name"] = unit.name if unit else None
     row["responsible_unit__credit_code"] = unit.credit_code if unit else None
-    annotated = getattr(hazard, "is_supervised", None)
-    row["is_supervised"] = (
-        annotated if annotated is not None else hazard.supervision_listings.filter(lifted_at__isnull=True).exists()
-    )
+    row["is_supervised"] = is_supervised(hazard)
     return row
+
+
+def is_supervised(hazard: Hazard) -> bool:
+    """Under an active 挂牌督办: the list's annotation when the hazard came with it, else one query."""
+    annotated = getattr(hazard, "is_supervised", None)
+    if annotated is not None:
+        return bool(annotated)
+    return hazard.supervision_listings.filter(lifted_at__isnull=True).exists()
 
 
 class HazardListSerializer(serializers.ListSerializer):
@@ -332,10 +337,7 @@ class HazardSerializer(serializers.ModelSerializer):
         return hazard.days_overdue(self.context.get("today"))
 
     def get_is_supervised(self, hazard: Hazard) -> bool:
-        annotated = getattr(hazard, "is_supervised", None)
-        if annotated is not None:
-            return bool(annotated)
-        return hazard.supervision_listings.filter(lifted_at__isnull=True).exists()
+        return is_supervised(hazard)
 
     @extend_schema_field(MajorSerializer(allow_null=True))
     def get_major(self, hazard: Hazard) -> dict | None:
