@@ -86,7 +86,7 @@ class ResponsibleUnitAdmin(admin.ModelAdmin):
         return " ".join(part for part in (unit.contact_name, unit.contact_phone) if part)
 
     def has_delete_permission(self, request: HttpRequest, obj: ResponsibleUnit | None = None) -> bool:
-        # Nothing is ever lost (DESIGN.md): a unit that no longer exists is 停用 (is_active), not deleted.
+        # Nothing is ever lost (docs/design.md): a unit that no longer exists is 停用 (is_active), not deleted.
         return False
 
 

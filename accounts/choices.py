@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    """The roles of DESIGN.md; each decides what a user may do and, with the home region, see."""
+    """The roles of docs/design.md; each decides what a user may do and, with the home region, see."""
 
     COUNTY_OFFICER = "county_officer", _("区县安全员")
     UNIT_CONTACT = "unit_contact", _("责任单位联系人")

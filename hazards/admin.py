@@ -1,6 +1,6 @@
 """Admin of the sectors, and a read-only view of the hazard ledger.
 
-Hazards change only through ``hazards.services`` (STYLE.md §2), so the admin shows hazards, their
+Hazards change only through ``hazards.services`` (docs/style.md §2), so the admin shows hazards, their
 events, evidence, extensions and listings and offers no way to add, edit or delete any of them.
 Every hazard list is scoped by ``Hazard.objects.visible_to`` and stays cheap at a million rows.
 """

@@ -1,4 +1,4 @@
-"""Code lists of the hazard ledger and the table of allowed transitions (DESIGN.md)."""
+"""Code lists of the hazard ledger and the table of allowed transitions (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hazard ledger. Rows change only through ``hazards.services``; see STYLE.md."""
+"""The hazard ledger. Rows change only through ``hazards.services``; see docs/style.md."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class Sector(models.Model):
 
 
 def days_overdue(deadline: datetime.date | None, status: str, today: datetime.date | None = None) -> int:
-    """Overdue is derived: the deadline has passed and the hazard is still open (DESIGN.md). A function
+    """Overdue is derived: the deadline has passed and the hazard is still open (docs/design.md). A function
     of the two fields, for code that reads them without loading hazards (the reminder digests)."""
     if deadline is None or status not in OPEN_STATUSES:
         return 0

@@ -1,7 +1,7 @@
 """Working days (工作日) after the official Chinese holiday calendar, make-up working days included.
 
 ``chinese-calendar`` knows the years the State Council has announced; for a later year we fall back
-to Monday–Friday and log a warning once per year, as DESIGN.md asks.
+to Monday–Friday and log a warning once per year, as docs/design.md asks.
 """
 
 from __future__ import annotations

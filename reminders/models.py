@@ -1,4 +1,4 @@
-"""Reminder rules as data, and the ledger of every notification they produce (DESIGN.md, reminders)."""
+"""Reminder rules as data, and the ledger of every notification they produce (docs/design.md, reminders)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ class Notification(models.Model):
     # and people are switched off, not deleted). Hazard, rule and recipient are not checked by the database:
     # the check is a query per row at COMMIT (the hazard's also locks each hazard row, a WAL record apiece,
     # in the wide table the sweep otherwise leaves alone), while the sweep writes only ids it has just read,
-    # hazards and people are never deleted (DESIGN.md: no hard deletes; users are deactivated) and Django
+    # hazards and people are never deleted (docs/design.md: no hard deletes; users are deactivated) and Django
     # refuses to delete a rule, hazard or person the ledger names (PROTECT).
     hazard = models.ForeignKey(
         Hazard,

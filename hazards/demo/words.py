@@ -1,4 +1,4 @@
-"""The words of the demo city: code lists from DESIGN.md and made-up but plausible names and texts."""
+"""The words of the demo city: code lists from docs/design.md and made-up but plausible names and texts."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class SectorRow(NamedTuple):
     parent: str | None = None
 
 
-# The rows of the national statistics tables, in their order (DESIGN.md "Code lists").
+# The rows of the national statistics tables, in their order (docs/design.md "Code lists").
 SECTORS: tuple[SectorRow, ...] = (
     SectorRow("coal_mine", "煤矿", "emergency"),
     SectorRow("non_coal_mine", "非煤矿山", "emergency"),
