@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import io
 from dataclasses import dataclass
 
@@ -44,6 +45,12 @@ def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFil
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def default_rule_rows() -> list[dict]:
+    """The default reminder rules as the data migration installs them (tests run with --no-migrations)."""
+    migration = importlib.import_module("reminders.migrations.0002_default_rules")
+    return [dict(zip(migration.FIELDS, values, strict=True)) for values in migration.DEFAULT_RULES]
 
 
 def future_deadline(working_days: int = 10) -> datetime.date:
@@ -117,10 +124,10 @@ class World:
 
     # Hazards at each stage, made the way users make them.
     def listed(self, **overrides) -> Hazard:
-        return services.hazard_list(details=self.details(**overrides), by=self.hq_officer)
+        return services.hazard_register(details=self.details(**overrides), by=self.hq_officer)
 
     def listed_major(self, **overrides) -> Hazard:
-        return services.hazard_list(details=self.major_details(**overrides), by=self.hq_officer)
+        return services.hazard_register(details=self.major_details(**overrides), by=self.hq_officer)
 
     def assigned(self, hazard: Hazard | None = None) -> Hazard:
         return services.hazard_assign(

@@ -50,7 +50,7 @@ def ledger(world: World) -> Ledger:
     extension = services.extension_request(
         hazard=world.assigned(), by=world.unit_demo, requested_deadline=future_deadline(30), reason="防爆设备到货延迟"
     )
-    listing = services.supervision_list(
+    listing = services.supervision_start(
         hazard=world.listed_major(),
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.CITY,
@@ -260,7 +260,7 @@ def test_searching_events_by_hazard_number_finds_its_timeline(browser, world):
 
 def test_staff_officer_sees_only_own_county_in_the_admin(client, world):
     hongqi_hazard = world.listed()
-    weibin_hazard = services.hazard_list(details=world.details(region=world.weibin), by=world.wb_officer)
+    weibin_hazard = services.hazard_register(details=world.details(region=world.weibin), by=world.wb_officer)
     officer = world.wb_officer
     officer.is_staff = True
     officer.save()

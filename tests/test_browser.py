@@ -56,7 +56,7 @@ def scene(world):
     world.assigned()
     submitted = world.submitted()
     major = world.listed_major()
-    services.supervision_list(
+    services.supervision_start(
         hazard=major,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.CITY,
@@ -144,9 +144,11 @@ def test_an_officer_finds_a_hazard_and_an_outsider_gets_404(browser, live_server
     assert page.get_by_test_id("hazard-title").inner_text() == submitted.title
     assert page.get_by_test_id("status").inner_text() == "待验收"
     assert page.get_by_test_id("timeline").get_by_text("签收").count() >= 1
-    # The evidence photo loads through the scoped download view.
+    # The evidence photo loads through the scoped download view. It is lazy: on a phone it sits below the
+    # fold and loads when scrolled to, as a user would.
     photo = page.get_by_test_id("photos").locator("img").first
-    assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle(), timeout=10_000)
     shoot(page, f"{prefix}detail")
     detail_url = page.url
 

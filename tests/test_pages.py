@@ -149,7 +149,7 @@ def test_a_unit_contact_sees_no_action_on_a_hazard_waiting_for_verification(as_u
 
 def test_the_major_section_appears_only_for_a_major_hazard(as_user, world):
     major = world.listed_major()
-    services.supervision_list(
+    services.supervision_start(
         hazard=major,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.CITY,
@@ -199,7 +199,7 @@ def ledger(world):
     world.rectifying()
     world.submitted()
     world.closed()
-    services.hazard_list(details=world.details(region=world.weibin), by=world.wb_officer)
+    services.hazard_register(details=world.details(region=world.weibin), by=world.wb_officer)
     return world
 
 

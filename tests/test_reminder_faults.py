@@ -1,11 +1,11 @@
-"""Reminders under faults, with the real processes (DESIGN.md: each reminder is sent exactly once; re-running
+"""Reminders under faults, with the real processes (docs/design.md: each reminder is sent exactly once; re-running
 a sweep, a second scheduler, a worker killed mid-send or a broker restart must produce no duplicate and lose
 nothing). Approved extensions and closed hazards are covered in-process by tests/test_reminders.py.
 
 Nothing is mocked and no task runs eagerly: tasks go through Redis to `celery worker` processes started as
 docker-compose.yml starts them, against the PostgreSQL and Redis of tests/harness.py. Each test has a Redis
 database of its own (the broker-restart test a Redis server of its own), so no message crosses tests. The
-rules are the defaults of reminders/defaults.py on the in-app inbox only: the inbox is the channel that
+rules are the defaults of the data migration (reminders 0002) on the in-app inbox only: the inbox is the channel that
 claims, delivers and marks sent in one transaction, which is what "exactly once" can promise; the workers
 have no mail server either.
 
@@ -46,9 +46,8 @@ from hazards.models import Hazard, ReminderSchedule
 from hazards.services import schedule_reminders
 from reminders import services
 from reminders.choices import Channel, NotificationStatus
-from reminders.defaults import DEFAULT_RULES, FIELDS
 from reminders.models import InboxMessage, Notification, ReminderRule
-from tests.conftest import World
+from tests.conftest import World, default_rule_rows
 from tests.test_processes import BASE_DIR, Process, free_port, production_env, session_database_url, started
 
 # What makes a ledger row unique (reminders.models.Notification), with the rule by name as a dry run names it.
@@ -63,10 +62,9 @@ _databases = itertools.count()
 
 @pytest.fixture
 def inbox_rules(transactional_db) -> list[ReminderRule]:
-    """The default rules of DESIGN.md (the data migration is not run with --no-migrations), inbox only."""
+    """The default rules of docs/design.md (the data migration is not run with --no-migrations), inbox only."""
     rules = []
-    for values in DEFAULT_RULES:
-        row = dict(zip(FIELDS, values, strict=True))
+    for row in default_rule_rows():
         row["channels"] = [channel for channel in row["channels"] if channel == Channel.INBOX]
         rules.append(ReminderRule.objects.create(**row))
     return rules

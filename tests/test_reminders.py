@@ -16,9 +16,8 @@ from hazards import services as hazard_services
 from hazards.admin import EstimatedCountPaginator
 from hazards.models import Hazard, ReminderSchedule
 from reminders import services
-from reminders.defaults import DEFAULT_RULES, FIELDS
 from reminders.models import InboxMessage, Notification, ReminderRule
-from tests.conftest import World, future_deadline
+from tests.conftest import World, default_rule_rows, future_deadline
 from tests.factories import UserFactory
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
@@ -26,7 +25,7 @@ SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
 @pytest.fixture
 def rules(db) -> list[ReminderRule]:
-    return [ReminderRule.objects.create(**dict(zip(FIELDS, values, strict=True))) for values in DEFAULT_RULES]
+    return [ReminderRule.objects.create(**row) for row in default_rule_rows()]
 
 
 @pytest.fixture
@@ -185,7 +184,7 @@ def test_major_hazard_reminder_goes_out_immediately(people, rules):
 
 def test_supervised_hazard_reminds_the_listing_authority(people, rules):
     hazard = people.listed_major()
-    listing = hazard_services.supervision_list(
+    listing = hazard_services.supervision_start(
         hazard=hazard,
         by=people.hq_supervisor,
         authority_level="city",

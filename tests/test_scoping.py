@@ -16,11 +16,11 @@ from tests.factories import RegionFactory, UserFactory
 @pytest.fixture
 def ledger(world: World) -> dict[str, Hazard]:
     """Hazards in both counties at several stages."""
-    wb_listed = services.hazard_list(
+    wb_listed = services.hazard_register(
         details=world.details(region=world.weibin, address="卫滨区某纺织厂"), by=world.wb_officer
     )
     wb_assigned = services.hazard_assign(
-        hazard=services.hazard_list(details=world.details(region=world.weibin), by=world.wb_officer),
+        hazard=services.hazard_register(details=world.details(region=world.weibin), by=world.wb_officer),
         by=world.wb_officer,
         unit=world.wb_unit,
         responsible_person="赵六",

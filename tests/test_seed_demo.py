@@ -282,7 +282,7 @@ def test_a_hazard_listed_after_the_seed_gets_the_next_number(demo):
     village = Region.objects.filter(level=RegionLevel.VILLAGE, code__startswith="410702").first()
     this_year = f"YH-410702-{timezone.localdate().year}-"
     last = Hazard.objects.filter(number__startswith=this_year).aggregate(last=Max("number"))["last"]
-    hazard = services.hazard_list(
+    hazard = services.hazard_register(
         details=services.HazardDetails(
             region=village,
             sector=Sector.objects.get(code="machinery"),

@@ -50,7 +50,7 @@ def perform(world: World, action: Action, hazard: Hazard, by: User):
                 hazard=hazard, by=by, requested_deadline=future_deadline(30), reason="设备采购周期长"
             )
         case Action.LIST_SUPERVISION:
-            return services.supervision_list(
+            return services.supervision_start(
                 hazard=hazard,
                 by=by,
                 authority_level="city",
@@ -81,7 +81,7 @@ STAGES: dict[Status, Callable[[World], Hazard]] = {
     Status.CLOSED: lambda w: w.closed(w.listed_major()),
 }
 
-# (action, from status, persona allowed, resulting status) — the transition table of DESIGN.md.
+# (action, from status, persona allowed, resulting status) — the transition table of docs/design.md.
 ALLOWED = [
     (Action.ASSIGN, Status.LISTED, "hq_officer", Status.ASSIGNED),
     (Action.ACKNOWLEDGE, Status.ASSIGNED, "unit_demo", Status.RECTIFYING),
@@ -173,13 +173,13 @@ def test_list_records_number_county_and_first_event(world):
 
 
 def test_list_stores_found_photos(world):
-    hazard = services.hazard_list(details=world.details(), by=world.hq_officer, photos=[png_upload("a.png")])
+    hazard = services.hazard_register(details=world.details(), by=world.hq_officer, photos=[png_upload("a.png")])
     assert hazard.attachments.get().phase == "found"
 
 
 def test_officer_cannot_list_outside_jurisdiction(world):
     with pytest.raises(ValidationError) as error:
-        services.hazard_list(details=world.details(region=world.weibin), by=world.hq_officer)
+        services.hazard_register(details=world.details(region=world.weibin), by=world.hq_officer)
     assert "辖区" in error.value.message_dict["region"][0]
     assert not Hazard.objects.exists()
 
@@ -187,19 +187,19 @@ def test_officer_cannot_list_outside_jurisdiction(world):
 @pytest.mark.parametrize("persona", ["unit_demo", "city_office", "api_client", "hq_supervisor"])
 def test_only_officers_list_hazards(world, persona):
     with pytest.raises(NotAllowed):
-        services.hazard_list(details=world.details(), by=getattr(world, persona))
+        services.hazard_register(details=world.details(), by=getattr(world, persona))
     assert not Hazard.objects.exists()
 
 
 def test_major_hazard_requires_standard_and_item(world):
     with pytest.raises(ValidationError) as error:
-        services.hazard_list(details=world.details(level=Level.MAJOR), by=world.hq_officer)
+        services.hazard_register(details=world.details(level=Level.MAJOR), by=world.hq_officer)
     assert "major_standard" in error.value.message_dict
 
 
 def test_invalid_choice_is_reported_per_field(world):
     with pytest.raises(ValidationError) as error:
-        services.hazard_list(details=world.details(category="nonsense", title=""), by=world.hq_officer)
+        services.hazard_register(details=world.details(category="nonsense", title=""), by=world.hq_officer)
     assert {"category", "title"} <= set(error.value.message_dict)
     assert not Hazard.objects.exists()
 

@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.reminders.sweep --hazards 20000 --database-url postgres://…/empty_db
 
 1. A throwaway PostgreSQL cluster from tests.harness (or ``--database-url``, an empty database), then
-   ``migrate`` (which installs the default rules of reminders/defaults.py) and the demo city of
+   ``migrate`` (which installs the default reminder rules of its data migration) and the demo city of
    ``seed_demo`` without its hazards (新乡市, its 12 counties, about 200 units with their contacts, the
    officers and supervisors, the municipal office), plus a leader per county.
 2. ``--hazards`` open hazards in one ``INSERT … SELECT … FROM generate_series``, spread over the demo

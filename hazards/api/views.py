@@ -231,7 +231,7 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def list_supervision(self, request: Request, pk=None) -> Response:
         hazard = self.get_object_for_change()
         data = self._input(s.SupervisionInputSerializer)
-        listing = services.supervision_list(hazard=hazard, by=request.user, **data)
+        listing = services.supervision_start(hazard=hazard, by=request.user, **data)
         return Response(s.SupervisionSerializer(listing).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="时间线：隐患的全部事件", responses={200: s.EventSerializer(many=True), 404: ERRORS[404]})

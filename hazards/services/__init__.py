@@ -1,17 +1,17 @@
-"""The only code that changes hazards: one keyword-only service per state change (STYLE.md §2)."""
+"""The only code that changes hazards: one keyword-only service per state change (docs/style.md §2)."""
 
 from hazards.services._core import schedule_reminders
 from hazards.services.attachments import attachment_add
 from hazards.services.editing import editable_fields, hazard_update
 from hazards.services.extensions import extension_decide, extension_request
-from hazards.services.supervision import supervision_list
+from hazards.services.supervision import supervision_start
 from hazards.services.workflow import (
     HazardDetails,
     MajorDetails,
     hazard_acknowledge,
     hazard_assign,
     hazard_create,
-    hazard_list,
+    hazard_register,
     hazard_reject,
     hazard_self_report,
     hazard_submit,
@@ -29,7 +29,7 @@ __all__ = [
     "hazard_acknowledge",
     "hazard_assign",
     "hazard_create",
-    "hazard_list",
+    "hazard_register",
     "hazard_reject",
     "hazard_self_report",
     "hazard_submit",
@@ -37,5 +37,5 @@ __all__ = [
     "hazard_verify",
     "hazard_void",
     "schedule_reminders",
-    "supervision_list",
+    "supervision_start",
 ]

@@ -16,7 +16,7 @@ from hazards.models import Hazard, SupervisionListing
 from hazards.services._core import apply_transition, field_error, require_future_date, require_text
 
 
-def supervision_list(
+def supervision_start(
     *,
     hazard: Hazard,
     by: User,

@@ -1,4 +1,4 @@
-"""列单 → 交单 → 办单 → 清单: one service per state change (DESIGN.md, "The workflow")."""
+"""列单 → 交单 → 办单 → 清单: one service per state change (docs/design.md, "The workflow")."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def _require_role(by: User, action: Action) -> None:
         raise NotAllowed()
 
 
-def hazard_list(*, details: HazardDetails, by: User, photos: Sequence[UploadedFile] = ()) -> Hazard:
+def hazard_register(*, details: HazardDetails, by: User, photos: Sequence[UploadedFile] = ()) -> Hazard:
     """列单: record a hazard found by an officer, with its evidence photos."""
     _require_role(by, Action.LIST)
     hazard = _build_hazard(details=details, by=by)
@@ -168,7 +168,7 @@ def hazard_create(
     if responsible_person or deadline:
         field = "deadline" if deadline else "responsible_person"
         raise field_error(field, _("整改责任人和期限在交单时填写。"), "not_yet")
-    return hazard_list(details=details, by=by, photos=photos)
+    return hazard_register(details=details, by=by, photos=photos)
 
 
 def hazard_self_report(

@@ -103,7 +103,7 @@ def test_every_page_is_an_index_range_from_the_cursor(world, api, persona, query
     # the index to the other), found, changed and due among many more of another county's.
     for make in (world.assigned, world.assigned, world.listed, world.listed, None):
         for n in range(6):
-            hazard = services.hazard_list(details=world.details(region=world.weibin), by=world.wb_officer)
+            hazard = services.hazard_register(details=world.details(region=world.weibin), by=world.wb_officer)
             if n % 2:
                 services.hazard_assign(
                     hazard=hazard,

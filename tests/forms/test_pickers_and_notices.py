@@ -45,7 +45,7 @@ def test_the_rectification_notice_is_filled_from_the_record(as_user, world):
 
 def test_the_supervision_notice_is_filled_from_the_listing_and_scoped(as_user, world):
     major = world.assigned(world.listed_major())
-    listing = services.supervision_list(
+    listing = services.supervision_start(
         hazard=major,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.CITY,
