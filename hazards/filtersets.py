@@ -17,7 +17,7 @@ class HazardFilterSet(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label=_("阶段"))
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("隐患等级"))
     region = django_filters.CharFilter(method="filter_region", label=_("区划代码（含下级）"))
-    sector = django_filters.CharFilter(field_name="sector__code", label=_("行业领域代码"))
+    sector = django_filters.CharFilter(method="filter_sector", label=_("行业领域代码（含下级）"))
     unit = django_filters.NumberFilter(field_name="responsible_unit_id", label=_("责任单位 ID"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
     supervised = django_filters.BooleanFilter(method="filter_supervised", label=_("是否挂牌督办"))
@@ -33,6 +33,9 @@ class HazardFilterSet(django_filters.FilterSet):
     class Meta:
         model = Hazard
         fields: list[str] = []
+
+    def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.in_sector(value)
 
     def filter_stage(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(status__in=STAGE_STATUSES[Stage(value)])

@@ -12,14 +12,14 @@ from django.utils import timezone
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region
 from accounts.querysets import sees_everything
-from hazards.choices import OPEN_STATUSES
+from hazards.choices import OPEN_STATUSES, Status
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 def overdue_condition(today: datetime.date | None = None) -> Q:
-    """Overdue is derived (DESIGN.md): still open and the deadline has passed."""
+    """Overdue is derived (docs/design.md): still open and the deadline has passed."""
     return Q(status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate())
 
 
@@ -52,6 +52,17 @@ class HazardQuerySet(models.QuerySet):
             counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
             return self.filter(county_id__in=counties)
         return self.filter(region__path__startswith=region.path)
+
+    def counted(self) -> HazardQuerySet:
+        """What every statistic counts: all hazards but the voided ones (docs/design.md, Reports)."""
+        return self.exclude(status=Status.VOID)
+
+    def in_sector(self, code: str) -> HazardQuerySet:
+        """Hazards of the sector and of its sub-sectors: 工贸 includes 工贸·机械."""
+        from hazards.models import Sector
+
+        sectors = Sector.objects.filter(Q(code=code) | Q(parent__code=code)).values("pk")
+        return self.filter(sector_id__in=sectors)
 
     def open(self) -> HazardQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

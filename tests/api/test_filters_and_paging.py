@@ -12,6 +12,7 @@ from django.utils import timezone
 from hazards import services
 from tests.api.helpers import API, hazard_url
 from tests.conftest import future_deadline
+from tests.factories import SectorFactory
 
 # --- filters ----------------------------------------------------------------------------------
 
@@ -43,6 +44,35 @@ def test_filters_narrow_the_list(world, api, time_machine):
     time_machine.move_to(datetime.datetime.combine(assigned.deadline, datetime.time(12)) + datetime.timedelta(days=2))
     assert numbers("overdue=true") == {assigned.number}
     assert assigned.number not in numbers("overdue=false")
+
+
+def test_sector_filter_takes_in_the_sub_sectors(world, api):
+    trade = SectorFactory(code="trade", name="工贸")
+    machinery = SectorFactory(code="trade_machinery", name="机械", parent=trade, department=trade.department)
+    in_parent = world.listed(sector=trade)
+    in_child = world.listed(sector=machinery)
+    elsewhere = world.listed()
+    client = api("city_office")
+
+    def numbers(code: str) -> set[str]:
+        response = client.get(f"{API}/hazards/?sector={code}")
+        assert response.status_code == 200, response.json()
+        return {h["number"] for h in response.json()["results"]}
+
+    assert numbers("trade") == {in_parent.number, in_child.number}
+    assert numbers("trade_machinery") == {in_child.number}
+    assert numbers(world.sector.code) == {elsewhere.number}
+    assert numbers("no-such-sector") == set()
+
+
+def test_counted_leaves_out_only_the_voided(world):
+    from hazards.models import Hazard
+
+    kept = [world.listed(), world.assigned(), world.closed()]
+    voided = world.listed()
+    services.hazard_void(hazard=voided, reason="重复登记", by=world.hq_supervisor)
+
+    assert set(Hazard.objects.counted()) == set(kept)
 
 
 def test_supervised_filter_both_ways(world, api):
