@@ -42,9 +42,13 @@ assets: $(ASSETS_STAMP)
 run: $(RUN_STAMP) $(ASSETS_STAMP)
 	$(PY) scripts/run.py
 
+# Type-checked so far: the services, querysets and permissions of the hazards app; widen as modules are typed.
+TYPED := hazards/services hazards/querysets.py hazards/permissions.py
+
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	DEBUG=1 $(VENV)/bin/mypy $(TYPED)
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 

@@ -83,7 +83,7 @@ def save_attachments(
             hazard=hazard,
             phase=phase,
             content_type=content_type,
-            size=upload.size,
+            size=upload.size or 0,
             original_name=(upload.name or "")[:255],
             uploaded_by=by,
             uploaded_at=now,

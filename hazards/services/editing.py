@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 
 from accounts.models import Region, User
@@ -54,7 +55,8 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazar
     if "level" in changes and SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
         raise IllegalTransition(_("挂牌督办中的隐患不能调整等级。"), status=hazard.status)
     if candidate.level == Level.GENERAL and any(
-        getattr(candidate, name) != Hazard._meta.get_field(name).get_default() for name in MAJOR_FIELDS
+        getattr(candidate, name) != cast(models.Field, Hazard._meta.get_field(name)).get_default()
+        for name in MAJOR_FIELDS
     ):
         raise field_error("level", _("一般隐患不填写判定标准和治理方案，请清空这些内容或改为重大隐患。"), "not_major")
     if candidate.level == Level.MAJOR and not (candidate.major_standard and candidate.major_standard_item.strip()):

@@ -176,25 +176,26 @@ def hazard_self_report(
     details: HazardDetails,
     by: User,
     responsible_person: str,
-    deadline: datetime.date,
+    deadline: datetime.date | None,
     photos: Sequence[UploadedFile] = (),
 ) -> Hazard:
     """企业自查: a unit logs its own hazard; it is handed to that unit and acknowledged at once."""
     _require_role(by, Action.SELF_REPORT)
-    if by.unit_id is None:
+    unit = by.unit
+    if unit is None:
         raise NotAllowed()
     if details.source != Source.SELF_CHECK:
         raise field_error("source", _("单位自行登记的隐患来源应为“企业自查”。"), "source")
     hazard = _build_hazard(details=details, by=by)
     now = timezone.now()
     hazard.status = Status.RECTIFYING
-    hazard.responsible_unit = by.unit
+    hazard.responsible_unit = unit
     hazard.responsible_person = require_text(responsible_person, "responsible_person", _("请填写整改责任人。"))
-    hazard.responsible_phone = by.phone or by.unit.contact_phone
+    hazard.responsible_phone = by.phone or unit.contact_phone
     hazard.deadline = require_future_date(deadline, "deadline")
     hazard.assigned_at = hazard.acknowledged_at = now
     changes = {
-        "responsible_unit": [None, event_value(by.unit)],
+        "responsible_unit": [None, event_value(unit)],
         "deadline": [None, event_value(hazard.deadline)],
     }
     return _create(hazard=hazard, by=by, action=Action.SELF_REPORT, photos=photos, changes=changes)
