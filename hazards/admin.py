@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -124,40 +123,10 @@ class HazardNumberSearchMixin:
         return queryset.filter(hazard__number=term.upper()), False
 
 
-# How HazardEvent.changes names things that are not fields of Hazard.
-_CHANGE_LABELS = {
-    "requested_deadline": ExtensionRequest._meta.get_field("requested_deadline").verbose_name,
-    "supervision": SupervisionListing._meta.verbose_name,
-}
-
-
-def describe_changes(event: HazardEvent) -> str:
-    """``{"deadline": ["2026-10-09", "2026-10-30"]}`` as ``整改期限：2026-10-09 → 2026-10-30``."""
-    parts = []
-    for name, pair in (event.changes or {}).items():
-        try:
-            field = Hazard._meta.get_field(name)
-        except FieldDoesNotExist:
-            label, choices = _CHANGE_LABELS.get(name, name), {}
-        else:
-            label, choices = field.verbose_name, dict(field.flatchoices)
-        before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        parts.append(f"{label}：{_change_value(before, choices)} → {_change_value(after, choices)}")
-    return "；".join(parts)
-
-
-def _change_value(value: Any, choices: dict) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, dict):
-        return str(value.get("name", value))
-    return str(choices.get(value, value))
-
-
 class ChangesDisplayMixin:
     @admin.display(description=_("变更内容"))
     def changes_display(self, event: HazardEvent) -> str:
-        return describe_changes(event)
+        return "；".join(f"{label}：{before} → {after}" for label, before, after in event.readable_changes())
 
 
 class CountyFilter(admin.RelatedFieldListFilter):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -273,6 +274,18 @@ class Attachment(models.Model):
         return self.original_name
 
 
+# Keys of HazardEvent.changes that are not fields of Hazard.
+_EVENT_ONLY_LABELS = {"supervision": _("挂牌督办"), "requested_deadline": _("申请延至")}
+
+
+def _readable_value(value: object, choices: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict):
+        return str(value.get("name", value.get("id", "")))
+    return str(choices.get(value, value))
+
+
 class HazardEvent(models.Model):
     """隐患事件: one immutable row per change, written in the same transaction as the change."""
 
@@ -311,6 +324,21 @@ class HazardEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("HazardEvent rows are append-only")
+
+    def readable_changes(self) -> list[tuple[str, str, str]]:
+        """The changes as (label, before, after) in Chinese: the one reading of ``changes`` that the
+        timeline and the admin share (the unit's name rather than its id, choice labels, "—" for none)."""
+        rows = []
+        for name, pair in (self.changes or {}).items():
+            before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+            try:
+                field = Hazard._meta.get_field(name)
+            except FieldDoesNotExist:
+                label, choices = str(_EVENT_ONLY_LABELS.get(name, name)), {}
+            else:
+                label, choices = str(field.verbose_name), dict(getattr(field, "flatchoices", ()))
+            rows.append((label, _readable_value(before, choices), _readable_value(after, choices)))
+        return rows
 
 
 class ExtensionRequest(models.Model):

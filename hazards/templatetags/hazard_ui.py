@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
-from django.core.exceptions import FieldDoesNotExist
-from django.utils.translation import gettext_lazy as _
 
-from hazards.models import Hazard, HazardEvent
+from hazards.models import HazardEvent
 
 register = template.Library()
-
-# Keys of HazardEvent.changes that are not Hazard fields.
-EXTRA_LABELS = {"supervision": _("挂牌督办"), "requested_deadline": _("申请延至")}
 
 
 @register.simple_tag(takes_context=True)
@@ -31,29 +24,9 @@ def unread_count(context: dict) -> str:
     return "99+" if unread > 99 else str(unread)
 
 
-def _readable(field: Any, value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, dict):
-        return str(value.get("name", value.get("id", "")))
-    if field is not None and field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
-
-
 @register.filter
 def readable_changes(event: HazardEvent) -> list[tuple[str, str, str]]:
-    """An event's changes as (label, before, after), in Chinese, for the timeline."""
-    rows = []
-    for name, pair in (event.changes or {}).items():
-        before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
-        try:
-            field = Hazard._meta.get_field(name)
-            label = str(field.verbose_name)
-        except FieldDoesNotExist:
-            field, label = None, str(EXTRA_LABELS.get(name, name))
-        rows.append((label, _readable(field, before), _readable(field, after)))
-    return rows
+    return event.readable_changes()
 
 
 @register.filter
