@@ -43,7 +43,7 @@ run: $(RUN_STAMP) $(ASSETS_STAMP)
 	$(PY) scripts/run.py
 
 # Type-checked so far: the services, querysets and permissions of the hazards app; widen as modules are typed.
-TYPED := hazards/services hazards/querysets.py hazards/permissions.py
+TYPED := core/errors.py core/transitions.py core/idempotency.py hazards/services hazards/querysets.py hazards/permissions.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .

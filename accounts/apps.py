@@ -10,5 +10,5 @@ class AccountsConfig(AppConfig):
 
         from accounts.api.authentication import tokens
 
-        # Any process that deletes a token or changes a user tells the API workers (config/reference.py).
+        # Any process that deletes a token or changes a user tells the API workers (core/reference.py).
         tokens.bind(Token)

@@ -11,7 +11,7 @@ from pypinyin import Style, lazy_pinyin
 from accounts.choices import REGION_CODE_LENGTH, REGION_PARENT_LEVEL, RegionLevel, Role, UnitKind
 from accounts.querysets import RegionQuerySet, ResponsibleUnitQuerySet, UserManager
 from accounts.validators import validate_credit_code
-from config.reference import ReferenceCache
+from core.reference import ReferenceCache
 
 digits_only = RegexValidator(r"^\d+$", _("区划代码只能由数字组成。"))
 
@@ -32,7 +32,7 @@ class Region(models.Model):
     path = models.CharField(_("路径"), max_length=80, unique=True, editable=False)
 
     objects = RegionQuerySet.as_manager()
-    # Lists name each hazard's region and county from here rather than by joins (config/reference.py).
+    # Lists name each hazard's region and county from here rather than by joins (core/reference.py).
     cached = ReferenceCache(key="code")
 
     class Meta:

@@ -25,4 +25,4 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-handler404 = "config.api.api_aware_404"
+handler404 = "core.api.errors.api_aware_404"

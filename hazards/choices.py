@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from core.transitions import TransitionTable, transition
+from hazards.errors import IllegalTransition
 
 
 class Status(models.TextChoices):
@@ -134,41 +134,24 @@ class Action(models.TextChoices):
     LIFT_SUPERVISION = "lift_supervision", _("摘牌")
 
 
-@dataclass(frozen=True)
-class Transition:
-    """Who (roles) may do what (action) from where (source status) to where (target; None keeps it)."""
-
-    action: Action
-    source: Status | None
-    target: Status | None
-    roles: frozenset[Role]
-
-
-def _t(action: Action, source: Status | None, target: Status | None, *roles: Role) -> Transition:
-    return Transition(action, source, target, frozenset(roles))
-
-
 _OFFICER, _CONTACT, _SUPERVISOR = Role.COUNTY_OFFICER, Role.UNIT_CONTACT, Role.SUPERVISOR
 
-TRANSITIONS: tuple[Transition, ...] = (
-    _t(Action.LIST, None, Status.LISTED, _OFFICER),
+TRANSITIONS = TransitionTable(
+    transition(Action.LIST, None, Status.LISTED, _OFFICER),
     # 企业自查: the unit logs its own hazard; it is handed to that unit and acknowledged at once.
-    _t(Action.SELF_REPORT, None, Status.RECTIFYING, _CONTACT),
-    _t(Action.ASSIGN, Status.LISTED, Status.ASSIGNED, _OFFICER),
-    _t(Action.ACKNOWLEDGE, Status.ASSIGNED, Status.RECTIFYING, _CONTACT),
-    _t(Action.SUBMIT, Status.RECTIFYING, Status.SUBMITTED, _CONTACT),
+    transition(Action.SELF_REPORT, None, Status.RECTIFYING, _CONTACT),
+    transition(Action.ASSIGN, Status.LISTED, Status.ASSIGNED, _OFFICER),
+    transition(Action.ACKNOWLEDGE, Status.ASSIGNED, Status.RECTIFYING, _CONTACT),
+    transition(Action.SUBMIT, Status.RECTIFYING, Status.SUBMITTED, _CONTACT),
     # 即查即改: a general hazard fixed during the inspection goes straight to verification.
-    _t(Action.SUBMIT, Status.LISTED, Status.SUBMITTED, _OFFICER),
-    _t(Action.VERIFY, Status.SUBMITTED, Status.CLOSED, _SUPERVISOR),
-    _t(Action.REJECT, Status.SUBMITTED, Status.RECTIFYING, _SUPERVISOR),
-    *(_t(Action.VOID, source, Status.VOID, _SUPERVISOR) for source in OPEN_STATUSES),
-    *(_t(Action.REQUEST_EXTENSION, s, None, _CONTACT) for s in (Status.ASSIGNED, Status.RECTIFYING)),
-    *(_t(Action.APPROVE_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
-    *(_t(Action.DENY_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
-    *(_t(Action.LIST_SUPERVISION, s, None, _SUPERVISOR) for s in OPEN_STATUSES),
-    *(_t(Action.UPDATE, s, None, _OFFICER, _SUPERVISOR) for s in OPEN_STATUSES),
+    transition(Action.SUBMIT, Status.LISTED, Status.SUBMITTED, _OFFICER),
+    transition(Action.VERIFY, Status.SUBMITTED, Status.CLOSED, _SUPERVISOR),
+    transition(Action.REJECT, Status.SUBMITTED, Status.RECTIFYING, _SUPERVISOR),
+    *(transition(Action.VOID, source, Status.VOID, _SUPERVISOR) for source in OPEN_STATUSES),
+    *(transition(Action.REQUEST_EXTENSION, s, None, _CONTACT) for s in (Status.ASSIGNED, Status.RECTIFYING)),
+    *(transition(Action.APPROVE_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
+    *(transition(Action.DENY_EXTENSION, s, None, _SUPERVISOR) for s in (Status.ASSIGNED, Status.RECTIFYING)),
+    *(transition(Action.LIST_SUPERVISION, s, None, _SUPERVISOR) for s in OPEN_STATUSES),
+    *(transition(Action.UPDATE, s, None, _OFFICER, _SUPERVISOR) for s in OPEN_STATUSES),
+    illegal=IllegalTransition,
 )
-
-
-def find_transition(action: Action, source: Status | None) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.action == action and t.source == source), None)

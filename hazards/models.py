@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
-from config.reference import ReferenceCache
+from core.reference import ReferenceCache
 from hazards.choices import (
     OPEN_STATUSES,
     Action,
@@ -47,7 +47,7 @@ class Sector(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
-    # Lists name each hazard's sector from here rather than by a join (config/reference.py).
+    # Lists name each hazard's sector from here rather than by a join (core/reference.py).
     cached = ReferenceCache(key="code")
 
     class Meta:
@@ -426,22 +426,3 @@ class SupervisionListing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a ``POST /api/v1/hazards/`` with an ``Idempotency-Key``, replayed on retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("幂等请求记录")
-        verbose_name_plural = _("幂等请求记录")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
-
-    def __str__(self) -> str:
-        return self.key

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.choices import Role
-from hazards.choices import TRANSITIONS, Action, AttachmentPhase, Status, Transition, find_transition
-from hazards.errors import IllegalTransition, NotAllowed, NotFound
+from core.transitions import Transition
+from hazards.choices import TRANSITIONS, Action, AttachmentPhase
+from hazards.errors import NotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -32,7 +33,7 @@ def require_visible(user: User, hazard: Hazard) -> None:
 
 
 def role_may(role: str, action: Action) -> bool:
-    return any(t.action == action and role in t.roles for t in TRANSITIONS)
+    return TRANSITIONS.role_may(role, action)
 
 
 def check_transition(user: User, action: Action, hazard: Hazard) -> Transition:
@@ -41,18 +42,11 @@ def check_transition(user: User, action: Action, hazard: Hazard) -> Transition:
     Jurisdiction first (outsiders learn nothing), then role, then the hazard's current status.
     """
     require_visible(user, hazard)
-    if not role_may(user.role, action):
-        raise NotAllowed(status=hazard.status)
-    transition = find_transition(action, Status(hazard.status))
-    if transition is None:
-        raise IllegalTransition(status=hazard.status)
-    if user.role not in transition.roles:
-        raise NotAllowed(status=hazard.status)
-    return transition
+    return TRANSITIONS.check(role=user.role, action=action, source=hazard.status)
 
 
 def allowed_actions(user: User, hazard: Hazard) -> list[Action]:
     """The status-level actions open to ``user`` now (business checks such as level come later)."""
     if not can_see(user, hazard):
         return []
-    return [t.action for t in TRANSITIONS if t.source == hazard.status and user.role in t.roles]
+    return [Action(action) for action in TRANSITIONS.open_to(user.role, hazard.status)]

@@ -12,9 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import DomainError
 from hazards import services
 from hazards.choices import Action, ExtensionStatus
-from hazards.errors import ConcurrentChange, HazardError
+from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard, HazardEvent
 from tests.conftest import future_deadline
 
@@ -56,7 +57,7 @@ def test_two_supervisors_closing_at_once_leave_exactly_one_close_event(world, at
     assert HazardEvent.objects.filter(hazard=hazard, action=Action.VERIFY).count() == 1
     assert sum(isinstance(r, Hazard) for r in results) == 1
     loser = next(r for r in results if not isinstance(r, Hazard))
-    assert isinstance(loser, HazardError)
+    assert isinstance(loser, DomainError)
     if isinstance(loser, ConcurrentChange):
         assert loser.status == "closed"
 

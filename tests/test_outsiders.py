@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
+from rest_framework.viewsets import GenericViewSet
 
+from core.api.viewsets import ScopedReadOnlyViewSet, UnscopedReadOnlyViewSet
 from hazards import services
 from hazards.choices import AuthorityLevel
 from hazards.views.actions import SPEC_BY_SLUG
@@ -23,6 +25,21 @@ from tests.conftest import World, future_deadline
 PUBLIC = {"login", "logout", "api:token", "api:schema", "api:docs", "api:redoc"}
 # Reference lists every signed-in user reads whole (code lists, not anyone's records): no outsider exists.
 UNSCOPED_BASENAMES = {"sector", "department"}
+
+
+def api_viewsets(patterns) -> dict[str, type]:
+    """The viewset class behind each API route's basename."""
+    found = {}
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            found |= api_viewsets(entry.url_patterns)
+        elif (
+            isinstance(entry, URLPattern)
+            and entry.name
+            and issubclass(getattr(entry.callback, "cls", object), GenericViewSet)
+        ):
+            found[entry.name.split("-", 1)[0]] = entry.callback.cls
+    return found
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,15 @@ def fill(route: Route, records: dict[str, int | str]) -> list[str] | None:
     if route.params not in by_params:
         raise LookupError(route)
     return by_params[route.params]()
+
+
+def test_every_api_viewset_is_scoped_unless_its_base_says_otherwise():
+    viewsets = api_viewsets(get_resolver().url_patterns)
+    assert viewsets, "the API router registered no viewset"
+    for cls in viewsets.values():
+        assert issubclass(cls, ScopedReadOnlyViewSet | UnscopedReadOnlyViewSet), f"{cls.__name__} has no scoping base"
+    unscoped = {basename for basename, cls in viewsets.items() if issubclass(cls, UnscopedReadOnlyViewSet)}
+    assert unscoped == UNSCOPED_BASENAMES
 
 
 def test_every_route_is_classified(hongqi):

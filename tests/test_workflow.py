@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import DomainError
 from hazards import services
 from hazards.choices import Action, ExtensionStatus, Level, Source, Status, VerificationMethod
-from hazards.errors import HazardError, IllegalTransition, NotAllowed, NotFound
+from hazards.errors import IllegalTransition, NotAllowed, NotFound
 from hazards.models import Hazard, HazardEvent
 from tests.conftest import World, future_deadline, png_upload
 
@@ -130,7 +131,7 @@ def disallowed_cases():
 def test_disallowed_transition_is_refused_and_writes_nothing(world, action, source, persona):
     hazard = STAGES[source](world)
 
-    with nothing_written(hazard), pytest.raises(HazardError) as error:
+    with nothing_written(hazard), pytest.raises(DomainError) as error:
         perform(world, action, hazard, getattr(world, persona))
 
     assert error.value.message  # a Chinese sentence for the user

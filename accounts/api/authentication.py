@@ -4,7 +4,7 @@ An API client sends the same token with every request, and DRF's ``TokenAuthenti
 with its user, each time: a query and two model instances, a sixth of what a 50-hazard page cost
 (bench/api). Each process keeps the tokens it has seen in a ``ReferenceCache``: deleting a token, or
 saving or deleting its user (deactivation, a new jurisdiction), forgets them all here at once and in
-every other process within a second of the commit (config/reference.py); a change made without signals
+every other process within a second of the commit (core/reference.py); a change made without signals
 (``update()``, SQL) holds for at most ``max_age``.
 """
 
@@ -17,7 +17,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from config.reference import ReferenceCache
+from core.reference import ReferenceCache
 
 # Bound when the accounts app is ready (AccountsConfig.ready), so that every process hears of changes,
 # the Celery worker and management commands included, not only those that serve the API.

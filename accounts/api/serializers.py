@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
-from config.api import StrictSerializer
+from core.api.serializers import StrictSerializer
 from hazards.models import Sector
 
 

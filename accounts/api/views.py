@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, viewsets
+from rest_framework import generics
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,7 +12,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import serializers as s
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
-from config.api import KeysetPagination, ScopedViewSetMixin
+from core.api.pagination import KeysetPagination
+from core.api.viewsets import ScopedReadOnlyViewSet, UnscopedReadOnlyViewSet
 from hazards.models import Sector
 
 
@@ -53,7 +54,7 @@ class MeView(generics.RetrieveAPIView):
     ),
     retrieve=extend_schema(summary="按代码取区划"),
 )
-class RegionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RegionViewSet(ScopedReadOnlyViewSet):
     queryset = Region.objects.select_related("parent").order_by("code")
     serializer_class = s.RegionSerializer
     lookup_field = "code"
@@ -74,7 +75,7 @@ class RegionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 @extend_schema_view(list=extend_schema(summary="行业领域"), retrieve=extend_schema(summary="行业领域详情"))
-class SectorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SectorViewSet(UnscopedReadOnlyViewSet):
     queryset = Sector.objects.select_related("parent", "department")
     serializer_class = s.SectorSerializer
     lookup_field = "code"
@@ -83,7 +84,7 @@ class SectorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 @extend_schema_view(list=extend_schema(summary="行业主管部门"), retrieve=extend_schema(summary="行业主管部门详情"))
-class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DepartmentViewSet(UnscopedReadOnlyViewSet):
     queryset = SupervisingDepartment.objects.all()
     serializer_class = s.DepartmentSerializer
     lookup_field = "code"
@@ -103,7 +104,7 @@ class UnitPagination(KeysetPagination):
     ),
     retrieve=extend_schema(summary="责任单位详情"),
 )
-class UnitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UnitViewSet(ScopedReadOnlyViewSet):
     queryset = ResponsibleUnit.objects.select_related("region")
     serializer_class = s.UnitSerializer
     pagination_class = UnitPagination

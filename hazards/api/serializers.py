@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit
-from config.api import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
+from core.api.serializers import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
 from hazards.choices import (
     AttachmentPhase,
     AuthorityLevel,

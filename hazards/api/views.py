@@ -5,20 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import Conflict, KeysetPagination, PreconditionFailed, ScopedViewSetMixin
+from core import idempotency
+from core.api.errors import Conflict, PreconditionFailed
+from core.api.pagination import KeysetPagination
+from core.api.viewsets import ScopedReadOnlyViewSet
 from hazards import services
 from hazards.api import serializers as s
 from hazards.filtersets import HazardFilterSet
-from hazards.models import ExtensionRequest, Hazard, IdempotencyRecord
+from hazards.models import ExtensionRequest, Hazard
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="输入有误"),
@@ -77,7 +79,7 @@ def action_schema(request, summary: str, responses=None):
     list=extend_schema(summary="隐患列表（游标分页，不统计总数）"),
     retrieve=extend_schema(summary="隐患详情（带 ETag）", responses={200: s.HazardSerializer, 404: ERRORS[404]}),
 )
-class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class HazardViewSet(ScopedReadOnlyViewSet):
     """隐患：列表与详情按辖区可见；写操作均经由业务服务。"""
 
     # Region, county and sector come from their reference caches (HazardSerializer), not from joins.
@@ -118,28 +120,21 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if len(key) > 255:
             raise Conflict(_("Idempotency-Key 过长（最多 255 个字符）。"))
         body = json.dumps(request.data, sort_keys=True, default=str, ensure_ascii=False)
-        fingerprint = hashlib.sha256(body.encode()).hexdigest()
-        try:
-            with transaction.atomic():
-                # A concurrent retry with the same key waits on this row until we commit, then replays.
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, fingerprint=fingerprint, status_code=0, response={}
-                )
-                response = self._create()
-                # Stored as rendered JSON, so a replay carries the same values the first caller got.
-                record.status_code = response.status_code
-                record.response = json.loads(JSONRenderer().render(response.data))
-                record.save(update_fields=["status_code", "response"])
-                return response
-        except IntegrityError:
-            record = IdempotencyRecord.objects.get(user=request.user, key=key)
-        if record.fingerprint != fingerprint:
-            raise Conflict(_("该 Idempotency-Key 已用于另一个请求体。"), code="idempotency_key_reused")
-        hazard_id = record.response.get("id")
+
+        def perform() -> tuple[Response, int, dict]:
+            response = self._create()
+            # Stored as rendered JSON, so a replay carries the same values the first caller got.
+            return response, response.status_code, json.loads(JSONRenderer().render(response.data))
+
+        outcome = idempotency.perform_once(
+            user=request.user, key=key, fingerprint=hashlib.sha256(body.encode()).hexdigest(), perform=perform
+        )
+        if outcome.value is not None:
+            return outcome.value
         headers = {"Idempotent-Replayed": "true"}
-        if hazard_id:
+        if hazard_id := outcome.body.get("id"):
             headers["Location"] = f"{request.build_absolute_uri(request.path)}{hazard_id}/"
-        return Response(record.response, status=record.status_code, headers=headers)
+        return Response(outcome.body, status=outcome.status_code, headers=headers)
 
     def _create(self) -> Response:
         data = self._input(s.HazardCreateSerializer)
@@ -264,7 +259,7 @@ class HazardViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     list=extend_schema(summary="延期申请列表"),
     retrieve=extend_schema(summary="延期申请详情"),
 )
-class ExtensionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExtensionViewSet(ScopedReadOnlyViewSet):
     """延期申请：随隐患按辖区可见。"""
 
     queryset = ExtensionRequest.objects.select_related("hazard")

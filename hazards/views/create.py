@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.views import region_cascade
+from core.errors import DomainError
 from hazards import services, staging
 from hazards.choices import Action
-from hazards.errors import HazardError
 from hazards.forms import HazardForm
 from hazards.permissions import role_may
 from hazards.views.once import done, submit_once
@@ -51,7 +51,7 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_error(exc)
         return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
-    except HazardError as exc:
+    except DomainError as exc:
         form.add_error(None, str(exc.message))
         return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
     finally:

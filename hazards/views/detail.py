@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import RegionLevel
 from accounts.models import Region
+from core.errors import DomainError
 from hazards import services, staging
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Level, Status
-from hazards.errors import ConcurrentChange, HazardError, NotFound
+from hazards.errors import ConcurrentChange, NotFound
 from hazards.forms import ActionForm
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
@@ -157,7 +158,7 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         form.add_service_error(exc)
         staged += staging.keep(request.user, form, new_photos)
         return render_detail(request, load_hazard(request, pk), bound=(slug, form, staged), status=400)
-    except HazardError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect(detail_url)
     finally:

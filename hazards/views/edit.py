@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.views import region_cascade
+from core.errors import DomainError
 from hazards import services
-from hazards.errors import ConcurrentChange, HazardError
+from hazards.errors import ConcurrentChange
 from hazards.forms import HazardEditForm
 from hazards.models import Hazard
 from hazards.permissions import allowed_actions
@@ -63,7 +64,7 @@ def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         form.add_service_error(exc)
         return _render(request, hazard, form, status=400)
-    except HazardError as exc:
+    except DomainError as exc:
         form.add_error(None, str(exc.message))
         return _render(request, hazard, form, status=400)
     return done(request, location, repeated=repeated, message=_("隐患信息已修改。"))

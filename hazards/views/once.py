@@ -1,9 +1,6 @@
-"""A browser form's second submit (a double click, a reload, a flaky phone network) does nothing twice.
-
-Each form carries a random ``form_token``. The service's changes and a row naming the token commit in
-one transaction, unique per (user, token): a repeat finds the row (or waits on the first submit's
-uncommitted row, then fails to insert its own) and is sent where the first one went. The rows share
-the API's ``IdempotencyRecord`` table, under a ``form:`` prefix.
+"""A browser form's second submit (a double click, a reload, Back then submit, a flaky phone network)
+does nothing twice: each form carries a random ``form_token``, run once through ``core.idempotency``
+under a ``form:`` prefix in the table the API's ``Idempotency-Key`` uses.
 """
 
 from __future__ import annotations
@@ -11,15 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from hazards.errors import HazardError
-from hazards.models import IdempotencyRecord
+from core import idempotency
 
 
 def _key(token: str) -> str:
@@ -28,37 +22,23 @@ def _key(token: str) -> str:
 
 def earlier_result(user: User, token: str) -> str | None:
     """Where the first submit of this form went, if it has already succeeded."""
-    record = IdempotencyRecord.objects.filter(user=user, key=_key(token)).only("response").first()
-    return record.response.get("location") if record else None
+    outcome = idempotency.recorded(user=user, key=_key(token))
+    return outcome.body.get("location") if outcome else None
 
 
 def submit_once(user: User, token: str, fingerprint: str, perform: Callable[[], str]) -> tuple[str, bool]:
     """Run ``perform`` (which returns the URL to go to next) unless this form already ran.
 
     Returns the URL and whether this submit was a repeat. Errors of ``perform`` propagate and roll
-    back the token with everything else, so a corrected form can be sent again; unless the same form
-    succeeded meanwhile (two submits at once: the second fails on the row the first changed), which
-    makes this submit a repeat rather than someone else's change.
+    back the token with everything else, so a corrected form can be sent again.
     """
-    location = earlier_result(user, token)
-    if location is not None:
-        return location, True
-    try:
-        with transaction.atomic():
-            location = perform()
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=_key(token),
-                fingerprint=fingerprint[:64],
-                status_code=303,
-                response={"location": location},
-            )
-    except (IntegrityError, HazardError, ValidationError):
-        location = earlier_result(user, token)
-        if location is None:
-            raise
-        return location, True
-    return location, False
+
+    def run() -> tuple[str, int, dict]:
+        location = perform()
+        return location, 303, {"location": location}
+
+    outcome = idempotency.perform_once(user=user, key=_key(token), fingerprint=fingerprint, perform=run)
+    return outcome.body["location"], outcome.replayed
 
 
 def already_done(request: HttpRequest, location: str) -> HttpResponseRedirect:

@@ -143,7 +143,7 @@ def keyset_page(queryset: QuerySet, request: HttpRequest) -> tuple[list, str | N
     except ApiValidationError as exc:
         message = next(iter(exc.detail.values()))[0] if isinstance(exc.detail, dict) else exc.detail[0]
         return [], None, str(message)
-    next_url = paginator._next_link()
+    next_url = paginator.next_link()
     if next_url:
         parts = urlsplit(next_url)
         next_url = f"{parts.path}?{parts.query}"

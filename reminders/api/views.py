@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import KeysetPagination, ScopedViewSetMixin
+from core.api.pagination import KeysetPagination
+from core.api.viewsets import ScopedReadOnlyViewSet
 from reminders.api.serializers import InboxMessageSerializer, UnreadCountSerializer
 from reminders.models import InboxMessage
 
@@ -28,7 +28,7 @@ class InboxPagination(KeysetPagination):
     ),
     retrieve=extend_schema(summary="站内消息详情"),
 )
-class InboxViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InboxViewSet(ScopedReadOnlyViewSet):
     queryset = InboxMessage.objects.all()
     serializer_class = InboxMessageSerializer
     pagination_class = InboxPagination

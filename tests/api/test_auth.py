@@ -16,8 +16,8 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.api.authentication import TokenAuthentication, tokens
 from accounts.models import User
-from config import throttling
-from config.throttling import UserRateThrottle
+from core.api import throttling
+from core.api.throttling import UserRateThrottle
 from tests.api.helpers import API
 
 # --- authentication ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import RegionLevel
 from accounts.models import Region
-from config.reference import ReferenceCache
+from core.reference import ReferenceCache
 from hazards.models import HazardEvent, Sector
 from tests.api.helpers import ACTION_BODIES, API, hazard_url
 from tests.factories import RegionFactory, SectorFactory

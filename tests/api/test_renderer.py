@@ -12,7 +12,7 @@ from rest_framework import renderers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
-from config.renderers import JSONRenderer
+from core.api.renderers import JSONRenderer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,4 +1,4 @@
-"""The API's renderer: its own module, because DRF reads it from settings while config.api imports DRF."""
+"""The API's renderer: its own module, because DRF reads it from settings while core.api imports DRF."""
 
 from __future__ import annotations
 

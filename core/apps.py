@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Shared machinery with no business rules: errors, the API layer, transitions, idempotency,
+    uploads, working days, background jobs and the browser form plumbing every app builds on."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "core"
+    verbose_name = "公共组件"
