@@ -8,15 +8,13 @@ field is wrong, so the user never has to choose a photo again (``hazards.staging
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, User
+from core.web.forms import ActionForm, BrowserForm, CascadeSelect, DateInput, MultipleFileField
 from hazards.choices import (
     AuthorityLevel,
     Category,
@@ -29,81 +27,6 @@ from hazards.choices import (
 )
 from hazards.models import Hazard, Sector
 from hazards.services import HazardDetails, MajorDetails
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one name; each is checked by the service, not by its extension here."""
-
-    widget = MultipleFileInput
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
-
-
-class BrowserForm(forms.Form):
-    """A form whose second submit is recognised by its ``form_token``."""
-
-    form_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("form_token", uuid.uuid4().hex)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.HiddenInput):
-                continue
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        # Bootstrap shows a field's error only next to an input marked invalid.
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-    def add_service_error(self, error: ValidationError) -> None:
-        """Put a service's errors next to their fields; errors of fields this form lacks go on top."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
-
-
-class ActionForm(BrowserForm):
-    """An action on one hazard, as it stood (``version``) when the user opened the form."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-
-    def __init__(self, *args, user: User, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
 
 
 class AssignForm(ActionForm):
@@ -193,14 +116,6 @@ class SupervisionForm(ActionForm):
 
 
 # --- 列单 ---------------------------------------------------------------------------------------------
-
-
-class CascadeSelect(forms.Select):
-    """The county → township → village selects all post as ``region``; the deepest choice counts."""
-
-    def value_from_datadict(self, data, files, name):
-        chosen = [value for value in data.getlist(name) if value] if hasattr(data, "getlist") else [data.get(name)]
-        return chosen[-1] if chosen else None
 
 
 class HazardForm(BrowserForm):

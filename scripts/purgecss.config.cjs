@@ -4,6 +4,7 @@ module.exports = {
   content: [
     "templates/**/*.html",
     "static/js/*.js",
+    "core/**/*.py",
     "accounts/**/*.py",
     "hazards/**/*.py",
     "reminders/**/*.py",

@@ -1,27 +1,24 @@
-"""The action panel of 隐患详情: which forms this user may fill now, and the service each one calls.
-
-``permissions.allowed_actions`` (the transition table plus jurisdiction) decides which actions are open; each
-``ActionSpec`` adds the business condition that makes its form worth showing (即查即改 only for a
-general hazard, 挂牌督办 only for a major one not yet listed, one pending 延期 at a time) and calls
-exactly one service. The services check everything again: the panel only avoids offering dead ends.
+"""The action panel of 隐患详情 (``core.web.actions``): the forms a user may fill now and the service each
+one calls. ``permissions.allowed_actions`` decides which actions are open; each spec adds the business
+condition that makes its form worth showing (即查即改 only for a general hazard, 挂牌督办 only for a
+major one not yet listed, one pending 延期 at a time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.web.actions import ActionSpec, PanelEntry, action_panel
+from core.web.forms import ActionForm
 from hazards import forms, services
 from hazards.choices import Action, ExtensionStatus, Level, Status
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
-
-Perform = Callable[[Hazard, User, dict[str, Any], Sequence[UploadedFile]], object]
 
 
 @dataclass(frozen=True)
@@ -31,25 +28,6 @@ class PanelState:
     # The actions the transition table and the jurisdiction open to this user now.
     allowed: frozenset[Action]
     pending_extension: ExtensionRequest | None
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    slug: str
-    actions: tuple[Action, ...]
-    form: type[forms.ActionForm]
-    title: str
-    button: str
-    done: str
-    perform: Perform
-    style: str = "primary"
-    photos_required: bool = False
-    # Beyond the transition table: is this form worth offering for this hazard now?
-    available: Callable[[Hazard, PanelState], bool] = lambda hazard, state: True
-
-    def make_form(self, *args, user: User, **kwargs) -> forms.ActionForm:
-        # Several forms share a page: their field ids carry the action's name.
-        return self.form(*args, user=user, auto_id=f"{self.slug}-%s", **kwargs)
 
 
 def pending_extension(hazard: Hazard) -> ExtensionRequest | None:
@@ -188,28 +166,8 @@ SPECS: tuple[ActionSpec, ...] = (
 SPEC_BY_SLUG = {spec.slug: spec for spec in SPECS}
 
 
-def available_specs(hazard: Hazard, state: PanelState) -> list[ActionSpec]:
-    """The forms to offer for ``hazard`` now, in the order of the workflow."""
-    return [spec for spec in SPECS if state.allowed.intersection(spec.actions) and spec.available(hazard, state)]
-
-
-@dataclass
-class PanelEntry:
-    spec: ActionSpec
-    form: forms.ActionForm
-    staged: list
-    open: bool
-
-
-def action_panel(
-    user: User, hazard: Hazard, state: PanelState, *, bound: tuple[str, forms.ActionForm, list] | None = None
+def hazard_panel(
+    user: User, hazard: Hazard, state: PanelState, *, bound: tuple[str, ActionForm, list] | None = None
 ) -> list[PanelEntry]:
-    """A fresh form per available action, or the submitted one (with its errors and staged photos)."""
-    entries = []
-    for spec in available_specs(hazard, state):
-        if bound and bound[0] == spec.slug:
-            entries.append(PanelEntry(spec, bound[1], bound[2], open=True))
-        else:
-            form = spec.make_form(user=user, initial={"version": hazard.version})
-            entries.append(PanelEntry(spec, form, [], open=False))
-    return entries
+    """The forms of ``SPECS`` open to ``user`` on ``hazard`` now."""
+    return action_panel(SPECS, user, hazard, allowed=frozenset(state.allowed), state=state, bound=bound)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.views import region_cascade
-from core.errors import DomainError
+from core.web.submit import submit_and_answer
 from hazards import services, staging
 from hazards.choices import Action
 from hazards.forms import HazardForm
 from hazards.permissions import role_may
-from hazards.views.once import done, submit_once
 
 
 def may_create(user) -> bool:
@@ -46,17 +45,13 @@ def hazard_new(request: HttpRequest) -> HttpResponse:
         hazard = services.hazard_create(details=form.details(), by=request.user, photos=uploads, **extra)
         return reverse("hazards:detail", args=[hazard.pk])
 
-    try:
-        location, repeated = submit_once(request.user, form.cleaned_data["form_token"], "create", perform)
-    except ValidationError as exc:
-        form.add_service_error(exc)
-        return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
-    except DomainError as exc:
-        form.add_error(None, str(exc.message))
-        return _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400)
-    finally:
-        for upload in uploads:
-            upload.close()
-    if not repeated:
-        staging.discard(request.user, staged)
-    return done(request, location, repeated=repeated, message=_("隐患已登记。"))
+    return submit_and_answer(
+        request,
+        form,
+        scope="create",
+        perform=perform,
+        done=_("隐患已登记。"),
+        invalid=lambda: _render(request, form, [*staged, *staging.keep(request.user, form, photos)], status=400),
+        uploads=uploads,
+        after_first=lambda: staging.discard(request.user, staged),
+    )

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,14 +24,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.choices import RegionLevel
 from accounts.models import Region
 from core.errors import DomainError
+from core.web.actions import ActionSpec
+from core.web.forms import ActionForm
+from core.web.submit import answer_repeat, submit_and_answer
 from hazards import services, staging
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Level, Status
-from hazards.errors import ConcurrentChange, NotFound
-from hazards.forms import ActionForm
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
-from hazards.views.actions import SPEC_BY_SLUG, ActionSpec, PanelState, action_panel
-from hazards.views.once import already_done, done, earlier_result, submit_once
+from hazards.views.actions import SPEC_BY_SLUG, PanelState, hazard_panel
 from hazards.workdays import add_working_days
 
 MAX_WORKING_DAYS = 365
@@ -76,7 +75,7 @@ def render_detail(
     ]
     extensions = list(hazard.extension_requests.select_related("requested_by", "decided_by"))
     state = panel_state(request.user, hazard, extensions)
-    panel = action_panel(request.user, hazard, state, bound=bound)
+    panel = hazard_panel(request.user, hazard, state, bound=bound)
     if bound and bound[0] not in {entry.spec.slug for entry in panel}:
         # The action is no longer open (someone acted first): its form is gone, its errors are not.
         for errors in bound[1].errors.values():
@@ -136,8 +135,8 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     if not form.is_valid():
         staged += staging.keep(request.user, form, new_photos)
         return render_detail(request, hazard, bound=(slug, form, staged), status=400)
-    if (location := earlier_result(request.user, form.cleaned_data["form_token"])) is not None:
-        return already_done(request, location)
+    if (repeat := answer_repeat(request, form)) is not None:
+        return repeat
     if form.cleaned_data["version"] != hazard.version:
         return _stale(request, hazard, spec, form, staged + staging.keep(request.user, form, new_photos))
     hazard.version = form.cleaned_data["version"]
@@ -148,25 +147,26 @@ def hazard_action(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
         spec.perform(hazard, request.user, form.cleaned_data, uploads)
         return detail_url
 
-    try:
-        location, repeated = submit_once(request.user, form.cleaned_data["form_token"], f"{slug}:{pk}", perform)
-    except NotFound:
-        raise Http404 from None
-    except ConcurrentChange:
-        return _stale(request, hazard, spec, form, staged + staging.keep(request.user, form, new_photos))
-    except ValidationError as exc:
-        form.add_service_error(exc)
-        staged += staging.keep(request.user, form, new_photos)
-        return render_detail(request, load_hazard(request, pk), bound=(slug, form, staged), status=400)
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
+    def invalid() -> HttpResponse:
+        kept = staged + staging.keep(request.user, form, new_photos)
+        return render_detail(request, load_hazard(request, pk), bound=(slug, form, kept), status=400)
+
+    def refused(error: DomainError) -> HttpResponse:
+        messages.error(request, str(error.message))
         return redirect(detail_url)
-    finally:
-        for upload in uploads:
-            upload.close()
-    if not repeated:
-        staging.discard(request.user, staged)
-    return done(request, location, repeated=repeated, message=str(spec.done))
+
+    return submit_and_answer(
+        request,
+        form,
+        scope=f"{slug}:{pk}",
+        perform=perform,
+        done=str(spec.done),
+        invalid=invalid,
+        stale=lambda: _stale(request, hazard, spec, form, staged + staging.keep(request.user, form, new_photos)),
+        refused=refused,
+        uploads=uploads,
+        after_first=lambda: staging.discard(request.user, staged),
+    )
 
 
 @require_GET

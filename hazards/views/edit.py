@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.views import region_cascade
-from core.errors import DomainError
+from core.web.submit import answer_repeat, submit_and_answer
 from hazards import services
-from hazards.errors import ConcurrentChange
 from hazards.forms import HazardEditForm
 from hazards.models import Hazard
 from hazards.permissions import allowed_actions
 from hazards.services.editing import MAJOR_FIELDS
 from hazards.views.detail import editable_for, load_hazard
-from hazards.views.once import already_done, done, earlier_result, submit_once
 
 
 def _render(request: HttpRequest, hazard: Hazard, form: HazardEditForm, status: int = 200) -> HttpResponse:
@@ -47,8 +45,8 @@ def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = HazardEditForm(request.POST, user=request.user, hazard=hazard, editable=editable)
     if not form.is_valid():
         return _render(request, hazard, form, status=400)
-    if (location := earlier_result(request.user, form.cleaned_data["form_token"])) is not None:
-        return already_done(request, location)
+    if (repeat := answer_repeat(request, form)) is not None:
+        return repeat
     if form.cleaned_data["version"] != hazard.version:
         return _stale(request, hazard, form)
     hazard.version = form.cleaned_data["version"]
@@ -57,14 +55,12 @@ def hazard_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.hazard_update(hazard=hazard, by=request.user, changes=form.changes())
         return reverse("hazards:detail", args=[hazard.pk])
 
-    try:
-        location, repeated = submit_once(request.user, form.cleaned_data["form_token"], f"edit:{pk}", perform)
-    except ConcurrentChange:
-        return _stale(request, load_hazard(request, pk), form)
-    except ValidationError as exc:
-        form.add_service_error(exc)
-        return _render(request, hazard, form, status=400)
-    except DomainError as exc:
-        form.add_error(None, str(exc.message))
-        return _render(request, hazard, form, status=400)
-    return done(request, location, repeated=repeated, message=_("隐患信息已修改。"))
+    return submit_and_answer(
+        request,
+        form,
+        scope=f"edit:{pk}",
+        perform=perform,
+        done=_("隐患信息已修改。"),
+        invalid=lambda: _render(request, hazard, form, status=400),
+        stale=lambda: _stale(request, load_hazard(request, pk), form),
+    )
