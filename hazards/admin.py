@@ -23,7 +23,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RegionLevel
 from accounts.models import Region
 from hazards.choices import Level, Status
-from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, Sector, SupervisionListing
+from hazards.models import (
+    MAJOR_FIELDS,
+    Attachment,
+    ExtensionRequest,
+    Hazard,
+    HazardEvent,
+    Sector,
+    SupervisionListing,
+)
 
 # YH-410702-2026-000123 (hazards.services.numbers); the sequence part may outgrow six digits.
 HAZARD_NUMBER = re.compile(r"YH-\d{6}-\d{4}-\d{6,}", re.IGNORECASE)
@@ -231,16 +239,6 @@ _LISTING_FIELDS = (
     "found_at",
     "found_by",
 )
-_MAJOR_FIELDS = (
-    "major_standard",
-    "major_standard_item",
-    "plan_measures",
-    "plan_responsibility",
-    "plan_funds",
-    "plan_deadline",
-    "plan_contingency",
-    "stop_production",
-)
 _HANDOVER_FIELDS = (
     "responsible_unit",
     "responsible_person",
@@ -276,7 +274,7 @@ class HazardAdmin(LedgerListMixin, admin.ModelAdmin):
     # Only orders an index serves at a million rows: the default (-found_at, -id) and the number.
     sortable_by = ("number", "found_at")
     readonly_fields = (
-        (_LISTING_FIELDS + _MAJOR_FIELDS + _HANDOVER_FIELDS + _HANDLING_FIELDS + _CLEARING_FIELDS)
+        (_LISTING_FIELDS + MAJOR_FIELDS + _HANDOVER_FIELDS + _HANDLING_FIELDS + _CLEARING_FIELDS)
         + ("void_reason",)
         + _RECORD_FIELDS
     )
@@ -297,7 +295,7 @@ class HazardAdmin(LedgerListMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Hazard | None = None) -> list[tuple[Any, dict]]:
         fieldsets: list[tuple[Any, dict]] = [(_("列单"), {"fields": _LISTING_FIELDS})]
         if obj is not None and obj.level == Level.MAJOR:
-            fieldsets.append((_("重大事故隐患与治理方案"), {"fields": _MAJOR_FIELDS}))
+            fieldsets.append((_("重大事故隐患与治理方案"), {"fields": MAJOR_FIELDS}))
         fieldsets += [
             (_("交单"), {"fields": _HANDOVER_FIELDS}),
             (_("办单"), {"fields": _HANDLING_FIELDS}),

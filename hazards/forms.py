@@ -25,7 +25,7 @@ from hazards.choices import (
     StopProduction,
     VerificationMethod,
 )
-from hazards.models import Hazard, Sector
+from hazards.models import MAJOR_FIELDS, Hazard, Sector
 from hazards.services import HazardDetails, MajorDetails
 
 
@@ -191,16 +191,9 @@ class HazardForm(BrowserForm):
         data = self.cleaned_data
         major = None
         if data["level"] == Level.MAJOR:
-            major = MajorDetails(
-                major_standard=MajorStandard(data["major_standard"]),
-                major_standard_item=data["major_standard_item"],
-                plan_measures=data["plan_measures"],
-                plan_responsibility=data["plan_responsibility"],
-                plan_funds=data["plan_funds"],
-                plan_deadline=data["plan_deadline"],
-                plan_contingency=data["plan_contingency"],
-                stop_production=StopProduction(data["stop_production"] or StopProduction.NONE),
-            )
+            values = {name: data[name] for name in MAJOR_FIELDS}
+            values["stop_production"] = values["stop_production"] or StopProduction.NONE
+            major = MajorDetails(**values)
         return HazardDetails(
             region=data["region"],
             sector=data["sector"],

@@ -68,6 +68,13 @@ def days_overdue(deadline: datetime.date | None, status: str, today: datetime.da
     return max((today - deadline).days, 0)
 
 
+# The 治理方案 of a 重大事故隐患: its "五到位" (措施、责任、资金、时限、预案, docs/design.md), ...
+FIVE_IN_PLACE_FIELDS = ("plan_measures", "plan_responsibility", "plan_funds", "plan_deadline", "plan_contingency")
+# ... with whether production stops meanwhile; and all a major hazard records beyond a general one.
+PLAN_FIELDS = (*FIVE_IN_PLACE_FIELDS, "stop_production")
+MAJOR_FIELDS = ("major_standard", "major_standard_item", *PLAN_FIELDS)
+
+
 class Hazard(models.Model):
     """隐患: one hazard from 列单 to 清单. Status, deadline, unit and level change only in services."""
 

@@ -27,6 +27,7 @@ from hazards.choices import (
     stage_of,
 )
 from hazards.models import (
+    MAJOR_FIELDS,
     Attachment,
     ExtensionRequest,
     Hazard,
@@ -132,14 +133,7 @@ COLUMNS = (
     "verification_opinion",
     "closed_at",
     "void_reason",
-    "major_standard",
-    "major_standard_item",
-    "plan_measures",
-    "plan_responsibility",
-    "plan_funds",
-    "plan_deadline",
-    "plan_contingency",
-    "stop_production",
+    *MAJOR_FIELDS,
     "version",
     "updated_at",
 )
@@ -299,20 +293,7 @@ class HazardSerializer(serializers.ModelSerializer):
             "verification_opinion": row["verification_opinion"],
             "closed_at": _iso(row["closed_at"], tz),
             "void_reason": row["void_reason"],
-            "major": (
-                {
-                    "major_standard": row["major_standard"],
-                    "major_standard_item": row["major_standard_item"],
-                    "plan_measures": row["plan_measures"],
-                    "plan_responsibility": row["plan_responsibility"],
-                    "plan_funds": row["plan_funds"],
-                    "plan_deadline": row["plan_deadline"],
-                    "plan_contingency": row["plan_contingency"],
-                    "stop_production": row["stop_production"],
-                }
-                if row["level"] == Level.MAJOR
-                else None
-            ),
+            "major": {name: row[name] for name in MAJOR_FIELDS} if row["level"] == Level.MAJOR else None,
             "version": row["version"],
             "updated_at": _iso(row["updated_at"], tz),
         }
@@ -343,16 +324,7 @@ class HazardSerializer(serializers.ModelSerializer):
     def get_major(self, hazard: Hazard) -> dict | None:
         if hazard.level != Level.MAJOR:
             return None
-        return {
-            "major_standard": hazard.major_standard,
-            "major_standard_item": hazard.major_standard_item,
-            "plan_measures": hazard.plan_measures,
-            "plan_responsibility": hazard.plan_responsibility,
-            "plan_funds": hazard.plan_funds,
-            "plan_deadline": hazard.plan_deadline,
-            "plan_contingency": hazard.plan_contingency,
-            "stop_production": hazard.stop_production,
-        }
+        return {name: getattr(hazard, name) for name in MAJOR_FIELDS}
 
 
 class HazardCreateSerializer(StrictSerializer):

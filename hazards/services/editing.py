@@ -12,7 +12,7 @@ from accounts.models import Region, User
 from hazards import permissions
 from hazards.choices import Action, Level, Status
 from hazards.errors import IllegalTransition
-from hazards.models import Hazard, SupervisionListing
+from hazards.models import MAJOR_FIELDS, PLAN_FIELDS, Hazard, SupervisionListing
 from hazards.services._core import apply_transition, event_value, field_error
 
 # What 列单 recorded may be corrected until the hazard is handed over.
@@ -21,18 +21,15 @@ LISTING_FIELDS = frozenset(
     | {"major_standard", "major_standard_item"}
 )
 # The 治理方案 of a major hazard is kept up to date while it is being remediated.
-PLAN_FIELDS = frozenset(
-    {"plan_measures", "plan_responsibility", "plan_funds", "plan_deadline", "plan_contingency", "stop_production"}
-)
-MAJOR_FIELDS = frozenset({"major_standard", "major_standard_item"}) | PLAN_FIELDS
+_PLAN = frozenset(PLAN_FIELDS)
 
 
 def editable_fields(hazard: Hazard) -> frozenset[str]:
     if not hazard.is_open:
         return frozenset()
     if hazard.status == Status.LISTED:
-        return LISTING_FIELDS | PLAN_FIELDS
-    return PLAN_FIELDS if hazard.level == Level.MAJOR else frozenset()
+        return LISTING_FIELDS | _PLAN
+    return _PLAN if hazard.level == Level.MAJOR else frozenset()
 
 
 def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazard:

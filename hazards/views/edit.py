@@ -13,9 +13,8 @@ from accounts.views import region_cascade
 from core.web.submit import answer_repeat, submit_and_answer
 from hazards import services
 from hazards.forms import HazardEditForm
-from hazards.models import Hazard
+from hazards.models import MAJOR_FIELDS, Hazard
 from hazards.permissions import allowed_actions
-from hazards.services.editing import MAJOR_FIELDS
 from hazards.views.detail import editable_for, load_hazard
 
 
