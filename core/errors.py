@@ -6,6 +6,7 @@ the browser (``core.web``); an app subclasses them only to word the message for 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,3 +47,8 @@ class ConcurrentChange(DomainError):
 
     code = "concurrent_change"
     default_message = _("已被他人修改，请刷新后重试。")
+
+
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ValidationError for one field that keeps its code, so the API can report both."""
+    return ValidationError({field: ValidationError(message, code=code)})

@@ -3,7 +3,7 @@
 Each action form carries the hazard's ``version`` as read when the page was drawn (a stale form is
 refused instead of overwriting someone else's change) and a one-time ``form_token`` (a second submit
 of the same form does nothing twice). Uploads that pass the content check are staged when any other
-field is wrong, so the user never has to choose a photo again (``hazards.staging``).
+field is wrong, so the user never has to choose a photo again (``core.staging``).
 """
 
 from __future__ import annotations

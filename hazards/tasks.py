@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from hazards import staging
+from core import staging
 from hazards.services.attachments import remove_unreferenced_files
 
 

@@ -1,67 +1,22 @@
-"""Evidence files: photos and PDFs, checked by their content and size, never by their name."""
+"""Evidence files of a hazard: photos and PDFs, checked by ``core.uploads`` (content and size, never name)."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
+from core.uploads import validate_upload
 from hazards import permissions
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
 from hazards.models import Attachment, Hazard
-from hazards.services._core import field_error
-
-_SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
-    ("image/jpeg", b"\xff\xd8\xff", 0),
-    ("image/png", b"\x89PNG\r\n\x1a\n", 0),
-    ("image/webp", b"WEBP", 8),
-    ("application/pdf", b"%PDF-", 0),
-)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    for content_type, signature, offset in _SIGNATURES:
-        if head[offset : offset + len(signature)] == signature:
-            if content_type == "image/webp" and not head.startswith(b"RIFF"):
-                continue
-            return content_type
-    return None
-
-
-def validate_upload(upload: UploadedFile, field: str = "photos") -> str:
-    """The file's real content type, or a ValidationError in Chinese naming the file."""
-    name = upload.name or ""
-    if upload.size is None or upload.size == 0:
-        raise field_error(field, _("文件“%(name)s”是空文件。") % {"name": name}, "empty")
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        limit = filesizeformat(settings.ATTACHMENT_MAX_BYTES)
-        raise field_error(
-            field, _("文件“%(name)s”超过 %(limit)s 的上限。") % {"name": name, "limit": limit}, "too_large"
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    content_type = sniff_content_type(head)
-    if content_type is None:
-        raise field_error(field, _("文件“%(name)s”不是 JPEG、PNG、WebP 图片或 PDF 文件。") % {"name": name}, "bad_type")
-    if content_type.startswith("image/"):
-        upload.seek(0)
-        try:
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise field_error(field, _("图片“%(name)s”已损坏或无法识别。") % {"name": name}, "corrupt") from exc
-    upload.seek(0)
-    return content_type
 
 
 def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:

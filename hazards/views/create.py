@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.views import region_cascade
+from core import staging
 from core.web.submit import submit_and_answer
-from hazards import services, staging
+from hazards import services
 from hazards.choices import Action
 from hazards.forms import HazardForm
 from hazards.permissions import role_may

@@ -23,11 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import RegionLevel
 from accounts.models import Region
+from core import staging
 from core.errors import DomainError
 from core.web.actions import ActionSpec
 from core.web.forms import ActionForm
 from core.web.submit import answer_repeat, submit_and_answer
-from hazards import services, staging
+from hazards import services
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Level, Status
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions

@@ -4,7 +4,7 @@ A browser cannot refill a file input. When a form comes back with errors, every 
 content check is stored under ``staging/<user id>/<random>/`` and the form carries its reference in a
 hidden ``staged`` field; the next submit takes the staged files along with any new ones. References
 are only resolved inside the submitting user's own folder. Staged files older than a day are removed
-by the daily clean-up (hazards.tasks) and whenever that user stages again.
+by the daily clean-up (``hazards.tasks``) and whenever that user stages again.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from accounts.models import User
-from hazards.services.attachments import sniff_content_type, validate_upload
+from core.uploads import sniff_content_type, validate_upload
 
 KEEP_FOR = datetime.timedelta(days=1)
 _REFERENCE = re.compile(r"^[0-9a-f]{32}/[^/\\.][^/\\]{0,199}$")
