@@ -42,8 +42,9 @@ assets: $(ASSETS_STAMP)
 run: $(RUN_STAMP) $(ASSETS_STAMP)
 	$(PY) scripts/run.py
 
-# Type-checked so far: the services, querysets and permissions of the hazards app; widen as modules are typed.
-TYPED := hazards/services hazards/querysets.py hazards/permissions.py
+# Type-checked so far: the services, querysets and permissions of the hazards app and the jurisdiction;
+# widen as modules are typed.
+TYPED := hazards/services hazards/querysets.py hazards/permissions.py accounts/jurisdiction.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
