@@ -104,3 +104,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
     def delete(self):
         raise TypeError(f"{self.model.__name__} rows are append-only")
+
+
+# django-stubs types each queryset's as_manager() apart, so two querysets as bases clash on it.
+class HazardEventQuerySet(HazardChildQuerySet, AppendOnlyQuerySet):  # type: ignore[override]
+    """Events: visible with their hazard, and never rewritten."""

@@ -267,9 +267,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """Evidence files are served only through the hazard's scope; MEDIA is never public."""
-    attachment = get_object_or_404(
-        Attachment.objects.filter(hazard__in=visible_hazards(request).values("pk")), pk=attachment_id, hazard_id=pk
-    )
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=attachment_id, hazard_id=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
