@@ -1,4 +1,4 @@
-"""Jurisdiction scoping for accounts models: ``visible_to(user)`` is the one place it is decided."""
+"""Querysets of the accounts models: ``visible_to(user)`` applies ``accounts.jurisdiction`` to each."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 
 from accounts.choices import Role
+from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def sees_everything(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMINISTRATOR))
 
 
 class RegionQuerySet(models.QuerySet):
@@ -23,36 +20,37 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(path__startswith=region.path)
 
     def visible_to(self, user: User) -> RegionQuerySet:
-        if sees_everything(user):
-            return self
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        if user.role == Role.UNIT_CONTACT:
-            # A unit logs its own hazards (企业自查) where the unit is.
-            return self.within(user.unit.region) if user.unit_id else self.none()
-        return self.within(user.region) if user.region_id else self.none()
+        match jurisdiction_of(user):
+            case Everything():
+                return self
+            case UnitOnly(region=region) | Subtree(region=region):
+                # A unit logs its own hazards (企业自查) where the unit is.
+                return self.within(region)
+            case Nothing():
+                return self.none()
 
     def roots_for(self, user: User) -> RegionQuerySet:
         """The top of what ``user`` may see: where a cascading region picker starts."""
-        if sees_everything(user):
-            return self.filter(parent__isnull=True)
-        visible = self.visible_to(user)
-        if user.role == Role.UNIT_CONTACT:
-            return visible.filter(pk=user.unit.region_id) if user.unit_id else visible
-        return visible.filter(pk=user.region_id)
+        match jurisdiction_of(user):
+            case Everything():
+                return self.filter(parent__isnull=True)
+            case UnitOnly(region=region) | Subtree(region=region):
+                return self.filter(pk=region.pk)
+            case Nothing():
+                return self.none()
 
 
 class ResponsibleUnitQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ResponsibleUnitQuerySet:
-        if sees_everything(user):
-            return self
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        if user.role == Role.UNIT_CONTACT:
-            return self.filter(pk=user.unit_id) if user.unit_id else self.none()
-        if user.region_id is None:
-            return self.none()
-        return self.filter(region__path__startswith=user.region.path)
+        match jurisdiction_of(user):
+            case Everything():
+                return self
+            case UnitOnly(unit_id=unit_id):
+                return self.filter(pk=unit_id)
+            case Subtree(region=region):
+                return self.filter(region__path__startswith=region.path)
+            case Nothing():
+                return self.none()
 
     def search(self, q: str) -> ResponsibleUnitQuerySet:
         """By part of the name, the start of the credit code, or the pinyin initials (``xxhg`` finds 新乡化工)."""

@@ -23,6 +23,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", include("hazards.urls")),
     path("", include("accounts.urls")),
+    path("", include("reminders.urls")),
 ]
 
 handler404 = "core.api.errors.api_aware_404"

@@ -2,7 +2,8 @@
 
 Hazards change only through ``hazards.services`` (docs/style.md §2), so the admin shows hazards, their
 events, evidence, extensions and listings and offers no way to add, edit or delete any of them.
-Every hazard list is scoped by ``Hazard.objects.visible_to`` and stays cheap at a million rows.
+Every list is scoped by ``visible_to`` (hazards, and the rows of hazards with them) and stays cheap at
+a million rows.
 """
 
 from __future__ import annotations
@@ -73,14 +74,6 @@ class EstimatedCountPaginator(Paginator):
 def _is_whole_table(queryset: QuerySet) -> bool:
     query = queryset.query
     return not (query.has_filters() or query.is_sliced or query.combinator)
-
-
-def within_visible_hazards(queryset: QuerySet, request: HttpRequest) -> QuerySet:
-    """Rows that belong to hazards the user may see, as ``Hazard.objects.visible_to`` decides."""
-    visible = Hazard.objects.visible_to(request.user)
-    if not visible.query.has_filters():
-        return queryset  # sees every hazard: no semi-join against the whole ledger
-    return queryset.filter(hazard__in=visible)
 
 
 class ReadOnlyMixin:
@@ -328,7 +321,7 @@ class HazardEventAdmin(HazardNumberSearchMixin, ChangesDisplayMixin, LedgerListM
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HazardEvent]:
-        return within_visible_hazards(super().get_queryset(request), request)
+        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(ExtensionRequest)
@@ -349,7 +342,7 @@ class ExtensionRequestAdmin(HazardNumberSearchMixin, LedgerListMixin, admin.Mode
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExtensionRequest]:
-        return within_visible_hazards(super().get_queryset(request), request)
+        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(SupervisionListing)
@@ -361,7 +354,7 @@ class SupervisionListingAdmin(HazardNumberSearchMixin, LedgerListMixin, admin.Mo
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SupervisionListing]:
-        return within_visible_hazards(super().get_queryset(request), request)
+        return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=_("督办中"), boolean=True)
     def active(self, listing: SupervisionListing) -> bool:

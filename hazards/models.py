@@ -31,7 +31,7 @@ from hazards.choices import (
     VerificationMethod,
     stage_of,
 )
-from hazards.querysets import AppendOnlyQuerySet, HazardChildQuerySet, HazardQuerySet
+from hazards.querysets import HazardChildQuerySet, HazardEventQuerySet, HazardQuerySet
 
 
 class Sector(models.Model):
@@ -272,6 +272,8 @@ class Attachment(models.Model):
     )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
+    objects = HazardChildQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
@@ -313,7 +315,7 @@ class HazardEvent(models.Model):
     changes = models.JSONField(_("变更内容"), default=dict, blank=True)
     comment = models.TextField(_("说明"), blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = HazardEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("隐患事件")
@@ -415,6 +417,8 @@ class SupervisionListing(models.Model):
         related_name="+",
     )
     lifted_at = models.DateTimeField(_("摘牌时间"), null=True, blank=True)
+
+    objects = HazardChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("挂牌督办")

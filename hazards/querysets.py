@@ -9,9 +9,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.choices import RegionLevel, Role
+from accounts.choices import RegionLevel
+from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
 from accounts.models import Region
-from accounts.querysets import sees_everything
 from hazards.choices import OPEN_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -34,13 +34,15 @@ class HazardQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> HazardQuerySet:
         """A county officer sees the county's hazards, a unit contact those handed to the unit, the
         municipal office and the read-only client the whole city; nothing else exists for them."""
-        if sees_everything(user):
-            return self
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        if user.role == Role.UNIT_CONTACT:
-            return self.filter(responsible_unit_id=user.unit_id) if user.unit_id else self.none()
-        return self.within(Region.cached.get(user.region_id)) if user.region_id else self.none()
+        match jurisdiction_of(user):
+            case Everything():
+                return self
+            case UnitOnly(unit_id=unit_id):
+                return self.filter(responsible_unit_id=unit_id)
+            case Subtree(region=region):
+                return self.within(region)
+            case Nothing():
+                return self.none()
 
     def within(self, region) -> HazardQuerySet:
         """Hazards in the region and everything under it."""
@@ -85,9 +87,13 @@ class HazardChildQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> HazardChildQuerySet:
         from hazards.models import Hazard
 
-        if sees_everything(user):
-            return self
-        return self.filter(hazard__in=Hazard.objects.visible_to(user).values("pk"))
+        match jurisdiction_of(user):
+            case Everything():
+                return self  # no semi-join against the whole ledger
+            case Nothing():
+                return self.none()
+            case UnitOnly() | Subtree():
+                return self.filter(hazard__in=Hazard.objects.visible_to(user).values("pk"))
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -98,3 +104,8 @@ class AppendOnlyQuerySet(models.QuerySet):
 
     def delete(self):
         raise TypeError(f"{self.model.__name__} rows are append-only")
+
+
+# django-stubs types each queryset's as_manager() apart, so two querysets as bases clash on it.
+class HazardEventQuerySet(HazardChildQuerySet, AppendOnlyQuerySet):  # type: ignore[override]
+    """Events: visible with their hazard, and never rewritten."""

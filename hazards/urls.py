@@ -18,9 +18,6 @@ urlpatterns = [
     path("hazards/<int:pk>/supervision/<int:listing_id>/notice/", views.supervision_notice, name="supervision_notice"),
     path("workdays/", views.working_days_preview, name="working_days"),
     path("hazards/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
-    path("messages/", views.messages, name="messages"),
-    path("messages/read/", views.messages_read, name="messages_read_all"),
-    path("messages/<int:message_id>/read/", views.messages_read, name="message_read"),
 ]
 
 # Login and logout live outside the app namespace, where LOGIN_URL and the templates expect them.

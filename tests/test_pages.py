@@ -269,6 +269,15 @@ def test_messages_are_marked_read_one_by_one_or_all_and_only_my_own(as_user, wor
     assert 'data-testid="unread-badge"' not in client.get("/messages/").content.decode()
 
 
+def test_the_inbox_keeps_its_addresses_in_the_reminders_app(as_user, world):
+    assert reverse("reminders:messages") == "/messages/"
+    assert reverse("reminders:messages_read_all") == "/messages/read/"
+    assert reverse("reminders:message_read", args=[7]) == "/messages/7/read/"
+    body = as_user(world.hq_officer).get("/messages/").content.decode()
+    assert re.search(r'class="nav-link active" href="/messages/"', body)
+    assert not re.search(r'class="nav-link active" href="/"', body)
+
+
 # --- 隐患列表 ---------------------------------------------------------------------------------------
 
 

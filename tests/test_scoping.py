@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit
 from hazards import services
-from hazards.models import Hazard
+from hazards.models import Attachment, Hazard, HazardEvent
 from tests.conftest import World, future_deadline
 from tests.factories import RegionFactory, UserFactory
 
@@ -53,6 +53,15 @@ EXPECTED = {
 def test_persona_sees_exactly_its_hazards(world, ledger, persona, expected):
     visible = set(Hazard.objects.visible_to(getattr(world, persona)).values_list("pk", flat=True))
     assert visible == {ledger[name].pk for name in expected}
+
+
+@pytest.mark.parametrize("model", [HazardEvent, Attachment])
+def test_the_rows_of_a_hazard_are_seen_with_it(world, ledger, model):
+    with_rows = set(model.objects.values_list("hazard_id", flat=True))
+    assert with_rows
+    for persona, expected in EXPECTED.items():
+        visible = set(model.objects.visible_to(getattr(world, persona)).values_list("hazard_id", flat=True))
+        assert visible == {ledger[name].pk for name in expected} & with_rows, persona
 
 
 def test_weibin_officer_sees_none_of_hongqi(world, ledger):

@@ -4,7 +4,7 @@ from hazards.views.create import hazard_new
 from hazards.views.detail import hazard_action, hazard_detail, working_days_preview
 from hazards.views.documents import rectification_notice, supervision_notice
 from hazards.views.edit import hazard_edit
-from hazards.views.pages import attachment_download, hazard_list, home, messages, messages_read
+from hazards.views.pages import attachment_download, hazard_list, home
 
 __all__ = [
     "attachment_download",
@@ -14,8 +14,6 @@ __all__ = [
     "hazard_list",
     "hazard_new",
     "home",
-    "messages",
-    "messages_read",
     "rectification_notice",
     "supervision_notice",
     "working_days_preview",

@@ -1,4 +1,4 @@
-"""The browser app's reading pages: 工作台, 隐患列表, 消息 and the scoped attachment download.
+"""The browser app's reading pages: 工作台, 隐患列表 and the scoped attachment download.
 
 Every page starts from ``Hazard.objects.visible_to(user)``: outside one's jurisdiction a hazard does
 not exist (404). Lists reuse the API's FilterSet and keyset pagination, so the browser and the API
@@ -14,11 +14,11 @@ from urllib.parse import urlencode, urlsplit
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
@@ -267,9 +267,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """Evidence files are served only through the hazard's scope; MEDIA is never public."""
-    attachment = get_object_or_404(
-        Attachment.objects.filter(hazard__in=visible_hazards(request).values("pk")), pk=attachment_id, hazard_id=pk
-    )
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=attachment_id, hazard_id=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
@@ -282,33 +280,3 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
         as_attachment=not inline,
         filename=attachment.original_name,
     )
-
-
-# --- 消息 ---------------------------------------------------------------------------------------------
-
-MESSAGES_SHOWN = 50
-
-
-def inbox_of(request: HttpRequest):
-    from reminders.models import InboxMessage
-
-    return InboxMessage.objects.visible_to(request.user)
-
-
-@require_GET
-@login_required
-def messages(request: HttpRequest) -> HttpResponse:
-    """The latest in-app reminders, unread first marked; each can be marked read, or all at once."""
-    inbox = inbox_of(request)[:MESSAGES_SHOWN]
-    return render(request, "hazards/messages.html", {"inbox": inbox, "shown": MESSAGES_SHOWN})
-
-
-@require_POST
-@login_required
-def messages_read(request: HttpRequest, message_id: int | None = None) -> HttpResponse:
-    """标为已读: one message (``message_id``) or every unread one; another user's message is a 404."""
-    inbox = inbox_of(request)
-    if message_id is not None:
-        inbox = inbox.filter(pk=get_object_or_404(inbox, pk=message_id).pk)
-    inbox.mark_read()
-    return redirect("hazards:messages")
