@@ -50,7 +50,7 @@ def apply_transition(
     """
     transition = permissions.check_transition(by, action, hazard)
     fields = fields or {}
-    now = at or timezone.now()
+    now = acting_time(at)
     target = transition.target or hazard.status
     changes = {
         **{
@@ -86,6 +86,12 @@ def apply_transition(
     return hazard
 
 
+def acting_time(at: datetime.datetime | None) -> datetime.datetime:
+    """When a service acts: ``at`` when it records something done earlier (a history import, the demo),
+    else now. Every stamp and every date check of one call uses this one moment."""
+    return at or timezone.now()
+
+
 def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
     """Have the reminder sweep look at these hazards at ``at``; None once they are closed or voided."""
     ReminderSchedule.objects.bulk_create(
@@ -109,11 +115,18 @@ def require_text(value: str, field: str, message: str) -> str:
     return value
 
 
-def require_future_date(value: datetime.date | None, field: str) -> datetime.date:
+def require_future_date(
+    value: datetime.date | None, field: str, *, today: datetime.date | None = None
+) -> datetime.date:
+    """A deadline on or after ``today``: the local date a service acts on (the real today by default)."""
     if value is None:
         raise field_error(field, _("请填写日期。"), "required")
-    if value < timezone.localdate():
-        raise field_error(field, _("期限不能早于今天。"), "past")
+    real_today = timezone.localdate()
+    today = today or real_today
+    if value < today:
+        if today == real_today:
+            raise field_error(field, _("期限不能早于今天。"), "past")
+        raise field_error(field, _("期限不能早于办理当日（%(day)s）。") % {"day": today.isoformat()}, "past")
     return value
 
 

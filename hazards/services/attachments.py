@@ -19,7 +19,7 @@ from hazards import permissions
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
 from hazards.models import Attachment, Hazard
-from hazards.services._core import field_error
+from hazards.services._core import acting_time, field_error
 
 _SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
     ("image/jpeg", b"\xff\xd8\xff", 0),
@@ -73,10 +73,20 @@ def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase
 
 
 def save_attachments(
-    *, hazard: Hazard, by: User, phase: AttachmentPhase, uploads: Iterable[UploadedFile], content_types: list[str]
+    *,
+    hazard: Hazard,
+    by: User,
+    phase: AttachmentPhase,
+    uploads: Iterable[UploadedFile],
+    content_types: list[str],
+    at: datetime.datetime | None = None,
 ) -> list[Attachment]:
-    """Store already validated uploads; callers run this inside their transaction."""
-    now = timezone.now()
+    """Store already validated uploads; callers run this inside their transaction.
+
+    ``uploaded_at`` is the acting time, but the file goes under the month it is written in
+    (``attachment_path``), which is what remove_unreferenced_files scans.
+    """
+    now = acting_time(at)
     attachments = []
     for upload, content_type in zip(uploads, content_types, strict=True):
         attachment = Attachment(
@@ -94,10 +104,14 @@ def save_attachments(
     return attachments
 
 
-def attachment_add(*, hazard: Hazard, by: User, phase: AttachmentPhase, upload: UploadedFile) -> Attachment:
+def attachment_add(
+    *, hazard: Hazard, by: User, phase: AttachmentPhase, upload: UploadedFile, at: datetime.datetime | None = None
+) -> Attachment:
     check_attachment_allowed(hazard=hazard, by=by, phase=phase)
     content_type = validate_upload(upload, field="file")
-    (attachment,) = save_attachments(hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type])
+    (attachment,) = save_attachments(
+        hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type], at=at
+    )
     return attachment
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -35,7 +36,7 @@ def editable_fields(hazard: Hazard) -> frozenset[str]:
     return PLAN_FIELDS if hazard.level == Level.MAJOR else frozenset()
 
 
-def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazard:
+def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any], at: datetime.datetime | None = None) -> Hazard:
     """修改: correct fields that may still change in the hazard's status; the event keeps before/after."""
     permissions.check_transition(by, Action.UPDATE, hazard)
     allowed = editable_fields(hazard)
@@ -68,6 +69,7 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazar
         by=by,
         fields=changes,
         changes={name: [event_value(getattr(hazard, name)), event_value(value)] for name, value in changes.items()},
+        at=at,
     )
 
 
