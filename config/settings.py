@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "hazards",
     "reminders",
+    "demo",
 ]
 
 MIDDLEWARE = [

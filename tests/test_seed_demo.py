@@ -22,6 +22,8 @@ from django.utils import timezone
 from accounts.choices import RegionLevel, Role, UnitKind
 from accounts.models import Region, ResponsibleUnit, User
 from accounts.validators import validate_credit_code
+from demo import ledger
+from demo.places import build_city, region_specs, unit_specs
 from hazards import services
 from hazards.choices import (
     OPEN_STATUSES,
@@ -34,8 +36,6 @@ from hazards.choices import (
     Source,
     Status,
 )
-from hazards.demo import ledger
-from hazards.demo.places import build_city, region_specs, unit_specs
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, Sector, SupervisionListing
 from hazards.workdays import add_working_days
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import ResponsibleUnit, User
+from demo import words
+from demo.places import CountyCast, Place
 from hazards.choices import (
     Action,
     AuthorityLevel,
@@ -27,8 +29,6 @@ from hazards.choices import (
     StopProduction,
     VerificationMethod,
 )
-from hazards.demo import words
-from hazards.demo.places import CountyCast, Place
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
 from hazards.workdays import add_working_days, is_working_day
 

@@ -14,9 +14,9 @@ from collections import Counter
 from django.utils import timezone
 
 from accounts.choices import UnitKind
+from demo.places import HONGQI, City, CountyCast, Place
+from demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Story
 from hazards.choices import OPEN_STATUSES, Action, AuthorityLevel, ExtensionStatus, Status
-from hazards.demo.places import HONGQI, City, CountyCast, Place
-from hazards.demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Story
 from hazards.models import (
     ExtensionRequest,
     Hazard,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hazards.demo import ledger
-from hazards.demo.places import DEMO_PASSWORD, build_city
+from demo import ledger
+from demo.places import DEMO_PASSWORD, build_city
 from hazards.models import Hazard
 
 __all__ = ["DEMO_PASSWORD", "SeedResult", "seed"]
