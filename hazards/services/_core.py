@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from hazards import permissions
-from hazards.choices import OPEN_STATUSES, Action
+from hazards.choices import OPEN_STATUSES, Action, Transition
 from hazards.errors import ConcurrentChange
 from hazards.models import Hazard, HazardEvent, ReminderSchedule
 
@@ -41,14 +41,17 @@ def apply_transition(
     changes: dict[str, list[Any]] | None = None,
     comment: str = "",
     at: datetime.datetime | None = None,
+    checked: Transition | None = None,
 ) -> Hazard:
     """Check ``by`` may take ``action`` now, then move the row only if nobody moved it first.
 
     ``tracked`` names the fields whose before/after values go into the event (deadline, unit, level);
-    ``changes`` adds other before/after pairs (e.g. a requested deadline).
+    ``changes`` adds other before/after pairs (e.g. a requested deadline). ``checked`` is what
+    ``permissions.check_transition`` returned for this action, when the service asked it already.
     Runs in the caller's transaction when there is one, so side rows commit or roll back with it.
+    The instance is updated in memory to what the UPDATE wrote, and returned.
     """
-    transition = permissions.check_transition(by, action, hazard)
+    transition = checked or permissions.check_transition(by, action, hazard)
     fields = fields or {}
     now = acting_time(at)
     target = transition.target or hazard.status
@@ -82,7 +85,10 @@ def apply_transition(
             changes=changes,
             comment=comment,
         )
-    hazard.refresh_from_db()
+    # The row matched this instance's version, so it now holds exactly these values: no need to read it back.
+    for name, value in fields.items():
+        setattr(hazard, name, value)
+    hazard.status, hazard.version, hazard.updated_at = target, hazard.version + 1, now
     return hazard
 
 

@@ -64,8 +64,10 @@ def validate_upload(upload: UploadedFile, field: str = "photos") -> str:
     return content_type
 
 
-def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:
-    permissions.require_visible(by, hazard)
+def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase, visible: bool = False) -> None:
+    """``visible`` when the caller has just checked the hazard is in ``by``'s sight."""
+    if not visible:
+        permissions.require_visible(by, hazard)
     if by.role not in permissions.ATTACHMENT_ROLES[AttachmentPhase(phase)]:
         raise NotAllowed(status=hazard.status)
     if not hazard.is_open:
