@@ -41,6 +41,6 @@ def seed(*, now: datetime.datetime | None = None) -> SeedResult:
     hazards = 0
     if not Hazard.objects.filter(found_by__in=authors).exists():
         plans = ledger.plan_hazards(city, today=timezone.localdate(now), now=now)
-        ledger.write(plans)
+        ledger.play(plans)
         hazards = len(plans)
     return SeedResult(hazards=hazards, **city.created)

@@ -1,22 +1,30 @@
-"""One demo hazard's history, walked through ``hazards.choices.TRANSITIONS`` on a made-up calendar.
+"""One demo hazard's history: an outline walked through ``hazards.choices.TRANSITIONS`` on a made-up calendar.
 
-The rows a story produces are the rows the services would have written had people done these things
-on those days: the same fields, the same event ``changes``, a version bumped once per event that went
-through ``apply_transition`` (creation is version 1; the automatic 摘牌 does not bump it).
+A story decides who does what on which day and writes nothing: it returns the steps, each a call of a
+``hazards.services`` function with ``at=`` that day's time, made as the person who would have acted (the
+county officer lists and hands over, the unit's contact acknowledges, reports and asks for more time,
+the county's supervisor lists for supervision, verifies, sends back, voids and decides extensions).
+``ledger`` plays the steps; the services check them against those days and write every row and event.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
-from accounts.models import ResponsibleUnit, User
+from accounts.models import User
 from demo import words
 from demo.places import CountyCast, Place
+from hazards import services
 from hazards.choices import (
     Action,
     AuthorityLevel,
@@ -29,7 +37,7 @@ from hazards.choices import (
     StopProduction,
     VerificationMethod,
 )
-from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
+from hazards.models import ExtensionRequest, Hazard
 from hazards.workdays import add_working_days, is_working_day
 
 DAY = datetime.timedelta(days=1)
@@ -77,18 +85,56 @@ class Outline:
 
 
 @dataclass
+class Played:
+    """What a story's steps act on while it is played: the hazard once listed, its latest extension request."""
+
+    hazard: Hazard | None = None
+    extension: ExtensionRequest | None = None
+
+    @property
+    def listed(self) -> Hazard:
+        assert self.hazard is not None, "a step ran before the hazard was listed"
+        return self.hazard
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a person did on one hazard at ``at``: ``play`` makes the service call."""
+
+    action: Action
+    at: datetime.datetime
+    play: Callable[[Played], object]
+
+
+@dataclass
+class Notice:
+    """A 督办通知书 to be numbered: ``ledger`` gives the numbers per authority and year in order of listing."""
+
+    authority_level: AuthorityLevel
+    county_name: str
+    listed_at: datetime.datetime
+    number: str = ""
+
+
+@dataclass
 class Plan:
-    """The rows of one hazard, unsaved; the ledger numbers and writes them."""
+    """The story of one hazard, ready to be played in order of discovery."""
 
-    hazard: Hazard
-    events: list[HazardEvent] = field(default_factory=list)
-    listing: SupervisionListing | None = None
-    extensions: list[ExtensionRequest] = field(default_factory=list)
+    details: services.HazardDetails
+    steps: list[Step] = field(default_factory=list)
+    notice: Notice | None = None
 
 
-def unit_value(unit: ResponsibleUnit) -> dict:
-    """How ``hazards.services._core.event_value`` writes a unit into ``HazardEvent.changes``."""
-    return {"id": unit.pk, "name": str(unit)}
+@functools.cache
+def _after_photo_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 120), (118, 140, 112)).save(buffer, format="JPEG", quality=60)
+    return buffer.getvalue()
+
+
+def after_photo() -> SimpleUploadedFile:
+    """整改后照片: the services take no 办单 without one, so the demo brings a small plain picture."""
+    return SimpleUploadedFile("after.jpg", _after_photo_bytes(), content_type="image/jpeg")
 
 
 class Clock:
@@ -114,7 +160,7 @@ class Clock:
 
 
 class Story:
-    """Plays an outline for one place in one county, from discovery up to today."""
+    """Plays an outline for one place in one county, from discovery up to today, as steps."""
 
     def __init__(
         self,
@@ -135,29 +181,38 @@ class Story:
         self.text = self._major_text(self.item) if self.item else self._general_text(group)
         if self.text.category == Category.BASIC_MANAGEMENT:
             spot = ""  # a gap in paperwork or training has no place on site
+        source = Source.SELF_CHECK if outline.self_report else self._source()
+        found_at = self.clock.at(self.day)
+        major = self._major(self.item) if self.item else None
         self.plan = Plan(
-            Hazard(
+            services.HazardDetails(
+                region=place.unit.region,
+                sector=place.sector,
                 title=self.text.title,
                 description=f"{spot}：{self.text.description}" if spot else self.text.description,
-                county=cast.county,
-                region=place.unit.region,
-                address=f"{place.unit.address}{spot}",
-                sector=place.sector,
                 category=self.text.category,
                 factor=self.text.factor,
-                source=Source.SELF_CHECK if outline.self_report else self._source(),
-                found_at=self.clock.at(self.day),
-                found_by=place.contact if outline.self_report else cast.officer,
+                source=source,
+                level=Level.MAJOR if major else Level.GENERAL,
+                address=f"{place.unit.address}{spot}",
+                found_at=found_at,
+                major=major,
             )
         )
-        self.hazard = self.plan.hazard
-        if self.item:
-            self._major(self.item)
+        # What later steps depend on, as the story goes.
+        self.deadline: datetime.date | None = None
+        self.created_at = self.acknowledged_at = found_at
+        self.reported = False  # an after-photo is already on record
+        self.last_action: Action | None = None
 
     def tell(self) -> Plan:
         for step in self.outline.steps():
             getattr(self, f"_{step}")()
         return self.plan
+
+    def _step(self, action: Action, at: datetime.datetime, play: Callable[[Played], object]) -> None:
+        self.plan.steps.append(Step(action, at, play))
+        self.last_action = action
 
     # The calendar.
 
@@ -182,78 +237,51 @@ class Story:
             return max(natural, add_working_days(today, self.rng.randint(4, 25)))
         return natural
 
-    # Events, written the way apply_transition writes them.
-
-    def _event(
-        self,
-        action: Action,
-        actor: User,
-        *,
-        to: Status | None = None,
-        changes: dict | None = None,
-        comment: str = "",
-        at: datetime.datetime | None = None,
-        **fields,
-    ) -> datetime.datetime:
-        hazard = self.hazard
-        at = at or self.clock.at(self.day)
-        first = not self.plan.events
-        target = to or hazard.status
-        self.plan.events.append(
-            HazardEvent(
-                hazard=hazard,
-                action=action,
-                actor=actor,
-                at=at,
-                from_status="" if first else hazard.status,
-                to_status=target,
-                changes=changes or {},
-                comment=comment,
-            )
-        )
-        for name, value in fields.items():
-            setattr(hazard, name, value)
-        hazard.status = target
-        if first:
-            hazard.created_at = at
-        elif action != Action.LIFT_SUPERVISION:
-            hazard.version += 1
-        hazard.updated_at = at
-        return at
+    # The steps, each made by the person whose job it is.
 
     def _list(self) -> None:
-        self._event(Action.LIST, self.cast.officer, to=Status.LISTED)
+        details, officer, at = self.plan.details, self.cast.officer, self.clock.at(self.day)
+        self.created_at = at
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_register(details=details, by=officer, at=at)
+
+        self._step(Action.LIST, at, play)
 
     def _self_report(self) -> None:
+        details, contact = self.plan.details, self.place.contact
         unit, deadline = self.place.unit, self._deadline()
-        at = self._event(
-            Action.SELF_REPORT,
-            self.place.contact,
-            to=Status.RECTIFYING,
-            changes={"responsible_unit": [None, unit_value(unit)], "deadline": [None, deadline.isoformat()]},
-            responsible_unit=unit,
-            responsible_person=unit.contact_name,
-            deadline=deadline,
-        )
-        self.hazard.assigned_at = self.hazard.acknowledged_at = at
+        at = self.clock.at(self.day)
+        self.created_at = self.acknowledged_at = at
+        self.deadline = deadline
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_self_report(
+                details=details, by=contact, responsible_person=unit.contact_name, deadline=deadline, at=at
+            )
+
+        self._step(Action.SELF_REPORT, at, play)
 
     def _assign(self) -> None:
         self._later(0, 3)
-        unit, deadline = self.place.unit, self._deadline()
+        officer, unit, deadline = self.cast.officer, self.place.unit, self._deadline()
         at = self.clock.at(self.day)
-        self._event(
-            Action.ASSIGN,
-            self.cast.officer,
-            to=Status.ASSIGNED,
-            changes={"responsible_unit": [None, unit_value(unit)], "deadline": [None, deadline.isoformat()]},
-            at=at,
-            responsible_unit=unit,
-            responsible_person=unit.contact_name,
-            responsible_phone=unit.contact_phone,
-            requirements=self.rng.choice(words.REQUIREMENTS),
-            deadline=deadline,
-            assigned_at=at,
-        )
+        requirements = self.rng.choice(words.REQUIREMENTS)
+        self.deadline = deadline
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_assign(
+                hazard=played.listed,
+                by=officer,
+                unit=unit,
+                responsible_person=unit.contact_name,
+                responsible_phone=unit.contact_phone,
+                requirements=requirements,
+                deadline=deadline,
+                at=at,
+            )
+
+        self._step(Action.ASSIGN, at, play)
 
     def _supervise(self) -> None:
         self._later(0, 5)
@@ -263,138 +291,143 @@ class Story:
             AuthorityLevel.CITY: "新乡市安全生产委员会办公室",
             AuthorityLevel.COUNTY: f"{self.cast.county.name}安全生产委员会办公室",
         }[level]
-        at = self.clock.at(self.day)
+        supervisor, at = self.cast.supervisor, self.clock.at(self.day)
+        deadline = self.day + self.rng.randint(30, 90) * DAY
         # The notice number (督办通知书文号) is given later, in date order across the city: see ledger.py.
-        self.plan.listing = SupervisionListing(
-            hazard=self.hazard,
-            authority_level=level,
-            authority=authority,
-            requirements=words.SUPERVISION_REQUIREMENTS,
-            deadline=self.day + self.rng.randint(30, 90) * DAY,
-            listed_by=self.cast.supervisor,
-            listed_at=at,
-        )
-        self._event(
-            Action.LIST_SUPERVISION,
-            self.cast.supervisor,
-            changes={"supervision": [None, None]},
-            comment=words.SUPERVISION_REQUIREMENTS,
-            at=at,
-        )
+        notice = self.plan.notice = Notice(level, self.cast.county.name, at)
+
+        def play(played: Played) -> None:
+            services.supervision_start(
+                hazard=played.listed,
+                by=supervisor,
+                authority_level=level,
+                authority=authority,
+                notice_number=notice.number,
+                requirements=words.SUPERVISION_REQUIREMENTS,
+                deadline=deadline,
+                at=at,
+            )
+
+        self._step(Action.LIST_SUPERVISION, at, play)
 
     def _acknowledge(self) -> None:
         self._later(0, 2)
-        at = self.clock.at(self.day)
-        self._event(Action.ACKNOWLEDGE, self.place.contact, to=Status.RECTIFYING, at=at, acknowledged_at=at)
+        contact, at = self.place.contact, self.clock.at(self.day)
+        self.acknowledged_at = at
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_acknowledge(hazard=played.listed, by=contact, at=at)
+
+        self._step(Action.ACKNOWLEDGE, at, play)
 
     def _extension(self) -> None:
         """延期: asked before the deadline; approval moves it and the event keeps both dates."""
-        hazard, rng = self.hazard, self.rng
-        latest = min(hazard.deadline, self.today)
+        rng, contact, supervisor = self.rng, self.place.contact, self.cast.supervisor
+        assert self.deadline is not None
+        latest = min(self.deadline, self.today)
         if self.day > latest:
             return  # the deadline passed before anyone asked
         self.day = max(self.day, latest - rng.randint(0, 5) * DAY)
-        requested = hazard.deadline + rng.randint(7, 30) * DAY
-        request = ExtensionRequest(
-            hazard=hazard,
-            current_deadline=hazard.deadline,
-            requested_deadline=requested,
-            reason=rng.choice(words.EXTENSION_REASONS),
-            requested_by=self.place.contact,
-        )
-        request.requested_at = self._event(
-            Action.REQUEST_EXTENSION,
-            self.place.contact,
-            changes={"requested_deadline": [hazard.deadline.isoformat(), requested.isoformat()]},
-            comment=request.reason,
-        )
-        self.plan.extensions.append(request)
+        requested = self.deadline + rng.randint(7, 30) * DAY
+        reason = rng.choice(words.EXTENSION_REASONS)
+        asked = self.clock.at(self.day)
+
+        def ask(played: Played) -> None:
+            played.extension = services.extension_request(
+                hazard=played.listed, by=contact, requested_deadline=requested, reason=reason, at=asked
+            )
+
+        self._step(Action.REQUEST_EXTENSION, asked, ask)
         if self.outline.extension == ExtensionStatus.PENDING:
             return
         self._later(0, 3)
         approve = self.outline.extension == ExtensionStatus.APPROVED
-        request.status = self.outline.extension
-        request.decided_by = self.cast.supervisor
-        request.decision_comment = rng.choice(words.APPROVE_COMMENTS if approve else words.DENY_COMMENTS)
-        changes = {"deadline": [hazard.deadline.isoformat(), requested.isoformat()]} if approve else {}
-        request.decided_at = self._event(
-            Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION,
-            self.cast.supervisor,
-            changes=changes,
-            comment=request.decision_comment,
-            **({"deadline": requested} if approve else {}),
-        )
+        comment = rng.choice(words.APPROVE_COMMENTS if approve else words.DENY_COMMENTS)
+        decided = self.clock.at(self.day)
+        if approve:
+            self.deadline = requested
+
+        def decide(played: Played) -> None:
+            assert played.extension is not None
+            services.extension_decide(
+                extension=played.extension, by=supervisor, approve=approve, comment=comment, at=decided
+            )
+
+        self._step(Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION, decided, decide)
 
     def _submit_day(self) -> datetime.date:
         """Most units report before the deadline; some late; a resubmission comes a few days after 退回."""
-        hazard, rng = self.hazard, self.rng
-        if self.plan.events[-1].action == Action.REJECT:
+        rng = self.rng
+        if self.last_action == Action.REJECT:
             return self._later(2, 10)
-        days_left = (hazard.deadline - self.day).days
+        assert self.deadline is not None
+        days_left = (self.deadline - self.day).days
         if rng.random() < 0.85 and days_left >= 0:
             return self._later(0, min(days_left, 40))
         return self._later(max(days_left + 1, 0), max(days_left, 0) + 15)
 
     def _submit(self) -> None:
         self._submit_day()
-        self._report_fixed(self.place.contact, since=self.hazard.acknowledged_at)
+        self._report_fixed(self.place.contact, since=self.acknowledged_at)
 
     def _quick_fix(self) -> None:
         """即查即改: the officer records the fix made during the inspection itself."""
-        self._report_fixed(self.cast.officer, since=self.hazard.created_at)
+        self._report_fixed(self.cast.officer, since=self.created_at)
 
-    def _report_fixed(self, actor: User, since: datetime.datetime | None) -> None:
-        first_day = timezone.localdate(since) if since else self.day
+    def _report_fixed(self, actor: User, since: datetime.datetime) -> None:
+        first_day = timezone.localdate(since)
         at = self.clock.at(self.day)
         completed_on = max(first_day, self.day - self.rng.randint(0, 2) * DAY)
-        self._event(
-            Action.SUBMIT,
-            actor,
-            to=Status.SUBMITTED,
-            at=at,
-            measures=self.text.measures,
-            completed_on=completed_on,
-            cost=self._cost(),
-            submitted_at=at,
-        )
+        measures, cost = self.text.measures, self._cost()
+        # A resubmission after 退回 keeps the photos already on record.
+        with_photo, self.reported = not self.reported, True
 
-    def _reject(self) -> None:
-        self._later(1, 4)
-        reason = self.rng.choice(words.REJECT_REASONS)
-        self._event(Action.REJECT, self.cast.supervisor, to=Status.RECTIFYING, comment=reason, submitted_at=None)
-
-    def _verify(self) -> None:
-        self._later(1, 6)
-        supervisor, opinion = self.cast.supervisor, self.rng.choice(words.VERIFY_OPINIONS)
-        at = self.clock.at(self.day)
-        self._event(
-            Action.VERIFY,
-            supervisor,
-            to=Status.CLOSED,
-            comment=opinion,
-            at=at,
-            verification_method=self.rng.choices(list(VerificationMethod), weights=(7, 3))[0],
-            verification_opinion=opinion,
-            closed_at=at,
-            closed_by=supervisor,
-        )
-        listing = self.plan.listing
-        if listing is not None:  # 摘牌 in the same transaction as 销号, as hazard_verify does
-            listing.lifted_at, listing.lifted_by = at, supervisor
-            self._event(
-                Action.LIFT_SUPERVISION,
-                supervisor,
-                changes={"supervision": [None, None]},
-                comment="隐患已销号，自动摘牌。",
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_submit(
+                hazard=played.listed,
+                by=actor,
+                measures=measures,
+                completed_on=completed_on,
+                cost=cost,
+                photos=[after_photo()] if with_photo else [],
                 at=at,
             )
 
+        self._step(Action.SUBMIT, at, play)
+
+    def _reject(self) -> None:
+        self._later(1, 4)
+        supervisor, reason = self.cast.supervisor, self.rng.choice(words.REJECT_REASONS)
+        at = self.clock.at(self.day)
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_reject(hazard=played.listed, by=supervisor, reason=reason, at=at)
+
+        self._step(Action.REJECT, at, play)
+
+    def _verify(self) -> None:
+        """销号; the services lift any 挂牌督办 (摘牌) in the same transaction."""
+        self._later(1, 6)
+        supervisor, opinion = self.cast.supervisor, self.rng.choice(words.VERIFY_OPINIONS)
+        at = self.clock.at(self.day)
+        method = self.rng.choices(list(VerificationMethod), weights=(7, 3))[0]
+
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_verify(
+                hazard=played.listed, by=supervisor, method=method, opinion=opinion, at=at
+            )
+
+        self._step(Action.VERIFY, at, play)
+
     def _void(self) -> None:
         self._later(0, 10)
-        reason = self.rng.choice(words.VOID_REASONS)
-        self._event(Action.VOID, self.cast.supervisor, to=Status.VOID, comment=reason, void_reason=reason)
+        supervisor, reason = self.cast.supervisor, self.rng.choice(words.VOID_REASONS)
+        at = self.clock.at(self.day)
 
-    # Details.
+        def play(played: Played) -> None:
+            played.hazard = services.hazard_void(hazard=played.listed, by=supervisor, reason=reason, at=at)
+
+        self._step(Action.VOID, at, play)
 
     def _source(self) -> Source:
         sources = [s for s in Source if s != Source.SELF_CHECK]
@@ -403,7 +436,8 @@ class Story:
     def _cost(self) -> Decimal | None:
         """整改资金 in 元; a major hazard spends roughly what its plan set aside (万元)."""
         if self.outline.major:
-            funds = self.hazard.plan_funds or Decimal(self.rng.randint(5, 500))
+            major = self.plan.details.major
+            funds = (major and major.plan_funds) or Decimal(self.rng.randint(5, 500))
             return (funds * 10000 * Decimal(self.rng.randint(60, 120)) / 100).quantize(Decimal("1"))
         return None if self.rng.random() < 0.15 else Decimal(self.rng.randint(0, 300) * 50)
 
@@ -425,20 +459,25 @@ class Story:
             item.finding, f"{item.finding}，{basis}", words.MAJOR_MEASURES, item.category, item.factor
         )
 
-    def _major(self, item: words.MajorItem) -> None:
+    def _major(self, item: words.MajorItem) -> services.MajorDetails:
         """重大事故隐患: the standard and item it matched, and the 五到位 plan — a few plans still incomplete."""
-        rng, hazard = self.rng, self.hazard
-        hazard.level = Level.MAJOR
-        hazard.major_standard = item.standard
-        hazard.major_standard_item = f"{item.clause}：{item.finding}"
-        hazard.plan_measures = f"针对“{item.finding}”问题，委托专业机构制定整改技术方案，整改期间落实临时管控措施。"
-        hazard.plan_responsibility = words.PLAN_RESPONSIBILITY
-        hazard.plan_funds = Decimal(rng.randint(5, 5000)) / 10
-        hazard.plan_deadline = self.day + rng.randint(30, 120) * DAY
-        hazard.plan_contingency = words.PLAN_CONTINGENCY
-        hazard.stop_production = rng.choices(list(StopProduction), weights=(5, 4, 1))[0]
+        rng = self.rng
+        plan: dict = {
+            "plan_measures": f"针对“{item.finding}”问题，委托专业机构制定整改技术方案，整改期间落实临时管控措施。",
+            "plan_responsibility": words.PLAN_RESPONSIBILITY,
+            "plan_funds": Decimal(rng.randint(5, 5000)) / 10,
+            "plan_deadline": self.day + rng.randint(30, 120) * DAY,
+            "plan_contingency": words.PLAN_CONTINGENCY,
+        }
+        stop_production = rng.choices(list(StopProduction), weights=(5, 4, 1))[0]
         if rng.random() < 0.3:
             blanks = {"plan_measures": "", "plan_responsibility": "", "plan_funds": None, "plan_deadline": None}
             blanks["plan_contingency"] = ""
             for name in rng.sample(sorted(blanks), rng.randint(1, 3)):
-                setattr(hazard, name, blanks[name])
+                plan[name] = blanks[name]
+        return services.MajorDetails(
+            major_standard=item.standard,
+            major_standard_item=f"{item.clause}：{item.finding}",
+            stop_production=stop_production,
+            **plan,
+        )
