@@ -50,6 +50,10 @@ from hazards.models import (
 )
 from hazards.workdays import add_working_days
 
+# Seeding plays ~15,000 service calls (about 30 s of CPU, more on PostgreSQL and a busy machine) in the
+# first test's setup, which counts against that test's timeout.
+pytestmark = pytest.mark.timeout(900)
+
 PASSWORD = "demo12345"
 PERSONAS = ("admin", "city", "hq_officer", "hq_supervisor", "wb_officer", "unit_demo", "api_client")
 NUMBER = re.compile(r"^YH-(\d{6})-(\d{4})-(\d{6})$")
