@@ -28,7 +28,7 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-ASSET_SOURCES := $(shell find templates static/js core accounts hazards reminders config \( -name '*.html' -o -name '*.js' -o -name '*.py' \) -not -path '*/migrations/*' 2>/dev/null)
+ASSET_SOURCES := $(shell find templates static/js core accounts hazards reminders demo config \( -name '*.html' -o -name '*.js' -o -name '*.py' \) -not -path '*/migrations/*' 2>/dev/null)
 ASSETS_STAMP := static/vendor/.installed
 $(ASSETS_STAMP): $(NPM_STAMP) scripts/assets.py scripts/bootstrap.scss scripts/purgecss.config.cjs $(ASSET_SOURCES)
 	$(PYTHON) scripts/assets.py

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "accounts",
     "hazards",
     "reminders",
+    "demo",
 ]
 
 MIDDLEWARE = [

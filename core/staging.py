@@ -16,6 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
@@ -23,7 +24,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from accounts.models import User
 from core.uploads import sniff_content_type, validate_upload
 
 KEEP_FOR = datetime.timedelta(days=1)

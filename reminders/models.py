@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
+from core.workdays import add_working_days
 from hazards.choices import Level
 from hazards.models import Hazard
-from hazards.workdays import add_working_days
 from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient, RobotKind
 from reminders.querysets import InboxMessageQuerySet
 

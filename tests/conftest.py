@@ -15,10 +15,10 @@ from PIL import Image
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit, User
+from core.workdays import add_working_days
 from hazards import services
 from hazards.choices import Category, Factor, Level, MajorStandard, Source, VerificationMethod
 from hazards.models import Hazard, Sector
-from hazards.workdays import add_working_days
 from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFactory
 
 

@@ -3,7 +3,7 @@
 import datetime
 import logging
 
-from hazards.workdays import add_working_days, is_working_day, working_days_between
+from core.workdays import add_working_days, is_working_day, working_days_between
 
 
 def test_national_day_2026_holiday_is_skipped():
@@ -33,7 +33,7 @@ def test_weekend_is_not_a_working_day():
 
 
 def test_unknown_year_falls_back_to_monday_to_friday_and_logs(caplog):
-    caplog.set_level(logging.WARNING, logger="hazards.workdays")
+    caplog.set_level(logging.WARNING, logger="core.workdays")
     # Friday 2099-01-02 + 1 working day is Monday 2099-01-05 without a calendar for 2099.
     assert add_working_days(datetime.date(2099, 1, 2), 1) == datetime.date(2099, 1, 5)
     assert any("2099" in record.getMessage() for record in caplog.records)

@@ -501,7 +501,7 @@ def test_officer_cannot_give_a_deadline_at_listing(world):
 
 
 def test_assign_by_working_days_counts_the_official_calendar(world):
-    from hazards.workdays import add_working_days
+    from core.workdays import add_working_days
 
     hazard = services.hazard_assign(
         hazard=world.listed(),

@@ -50,7 +50,7 @@ def log(message: str) -> None:
 
 def demo_unit_sectors() -> dict[str, str]:
     """Sector code of each demo unit by name (the demo's specs are deterministic)."""
-    from hazards.demo import places
+    from demo import places
 
     return {spec.name: spec.sector for spec in places.unit_specs(places.region_specs())}
 
@@ -61,7 +61,7 @@ def ensure_units(target: int) -> int:
 
     from accounts.choices import RegionLevel, UnitKind
     from accounts.models import Region, ResponsibleUnit
-    from hazards.demo import places, words
+    from demo import places, words
 
     missing = target - ResponsibleUnit.objects.count()
     if missing <= 0:
@@ -115,7 +115,7 @@ def ensure_units(target: int) -> int:
 
 def unit_sector(unit, demo_sectors: dict[str, str]) -> str:
     """The sector of a unit: the demo's choice, else read back from the name's ending."""
-    from hazards.demo import words
+    from demo import words
 
     if unit.name in demo_sectors:
         return demo_sectors[unit.name]
@@ -129,7 +129,7 @@ def reference_tables(cursor) -> None:
     """Temporary tables the INSERT … SELECT draws from: counties, units, texts per sector, major items."""
     from accounts.choices import Role
     from accounts.models import Region, ResponsibleUnit, User
-    from hazards.demo import places, words
+    from demo import places, words
     from hazards.models import Sector
 
     sectors = {s.code: s.pk for s in Sector.objects.all()}
@@ -348,7 +348,7 @@ def load_hazards(count: int, *, chunk: int = 200_000) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from hazards.demo import words
+    from demo import words
 
     now = timezone.now().replace(microsecond=0)
     params = {

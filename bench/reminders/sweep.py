@@ -93,14 +93,14 @@ def setup_django(url: str, var_dir: str) -> None:
 
 
 def reference_data() -> None:
-    """The demo city without its hazards: what ``seed_demo`` makes before them (hazards.demo.places), and a
+    """The demo city without its hazards: what ``seed_demo`` makes before them (demo.places), and a
     leader for each county, whom the escalation after 7 days reaches (the demo has none)."""
     from django.core.management import call_command
     from django.db import transaction
 
     from accounts.choices import RegionLevel, Role
     from accounts.models import Region, User
-    from hazards.demo.places import build_city
+    from demo.places import build_city
 
     started = time.monotonic()
     call_command("migrate", verbosity=0)

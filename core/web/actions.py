@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.files.uploadedfile import UploadedFile
 
-from accounts.models import User
 from core.web.forms import ActionForm
 
 # (object, actor, the form's cleaned data, uploads) → whatever the service returns.

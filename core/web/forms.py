@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
-
-from accounts.models import User
 
 
 class DateInput(forms.DateInput):

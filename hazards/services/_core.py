@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import field_error
+from core.transitions import Transition
 from hazards import permissions
 from hazards.choices import OPEN_STATUSES, Action
 from hazards.errors import ConcurrentChange
@@ -41,16 +42,19 @@ def apply_transition(
     changes: dict[str, list[Any]] | None = None,
     comment: str = "",
     at: datetime.datetime | None = None,
+    checked: Transition | None = None,
 ) -> Hazard:
     """Check ``by`` may take ``action`` now, then move the row only if nobody moved it first.
 
     ``tracked`` names the fields whose before/after values go into the event (deadline, unit, level);
-    ``changes`` adds other before/after pairs (e.g. a requested deadline).
+    ``changes`` adds other before/after pairs (e.g. a requested deadline). ``checked`` is what
+    ``permissions.check_transition`` returned for this action, when the service asked it already.
     Runs in the caller's transaction when there is one, so side rows commit or roll back with it.
+    The instance is updated in memory to what the UPDATE wrote, and returned.
     """
-    transition = permissions.check_transition(by, action, hazard)
+    transition = checked or permissions.check_transition(by, action, hazard)
     fields = fields or {}
-    now = at or timezone.now()
+    now = acting_time(at)
     target = transition.target or hazard.status
     changes = {
         **{
@@ -82,8 +86,17 @@ def apply_transition(
             changes=changes,
             comment=comment,
         )
-    hazard.refresh_from_db()
+    # The row matched this instance's version, so it now holds exactly these values: no need to read it back.
+    for name, value in fields.items():
+        setattr(hazard, name, value)
+    hazard.status, hazard.version, hazard.updated_at = target, hazard.version + 1, now
     return hazard
+
+
+def acting_time(at: datetime.datetime | None) -> datetime.datetime:
+    """When a service acts: ``at`` when it records something done earlier (a history import, the demo),
+    else now. Every stamp and every date check of one call uses this one moment."""
+    return at or timezone.now()
 
 
 def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
@@ -97,11 +110,6 @@ def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | Non
     )
 
 
-def field_error(field: str, message: str, code: str) -> ValidationError:
-    """A ValidationError for one field that keeps its code, so the API can report both."""
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def require_text(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -109,11 +117,18 @@ def require_text(value: str, field: str, message: str) -> str:
     return value
 
 
-def require_future_date(value: datetime.date | None, field: str) -> datetime.date:
+def require_future_date(
+    value: datetime.date | None, field: str, *, today: datetime.date | None = None
+) -> datetime.date:
+    """A deadline on or after ``today``: the local date a service acts on (the real today by default)."""
     if value is None:
         raise field_error(field, _("请填写日期。"), "required")
-    if value < timezone.localdate():
-        raise field_error(field, _("期限不能早于今天。"), "past")
+    real_today = timezone.localdate()
+    today = today or real_today
+    if value < today:
+        if today == real_today:
+            raise field_error(field, _("期限不能早于今天。"), "past")
+        raise field_error(field, _("期限不能早于办理当日（%(day)s）。") % {"day": today.isoformat()}, "past")
     return value
 
 

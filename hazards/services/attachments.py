@@ -17,10 +17,13 @@ from hazards import permissions
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
 from hazards.models import Attachment, Hazard
+from hazards.services._core import acting_time
 
 
-def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:
-    permissions.require_visible(by, hazard)
+def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase, visible: bool = False) -> None:
+    """``visible`` when the caller has just checked the hazard is in ``by``'s sight."""
+    if not visible:
+        permissions.require_visible(by, hazard)
     if by.role not in permissions.ATTACHMENT_ROLES[AttachmentPhase(phase)]:
         raise NotAllowed(status=hazard.status)
     if not hazard.is_open:
@@ -28,10 +31,20 @@ def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase
 
 
 def save_attachments(
-    *, hazard: Hazard, by: User, phase: AttachmentPhase, uploads: Iterable[UploadedFile], content_types: list[str]
+    *,
+    hazard: Hazard,
+    by: User,
+    phase: AttachmentPhase,
+    uploads: Iterable[UploadedFile],
+    content_types: list[str],
+    at: datetime.datetime | None = None,
 ) -> list[Attachment]:
-    """Store already validated uploads; callers run this inside their transaction."""
-    now = timezone.now()
+    """Store already validated uploads; callers run this inside their transaction.
+
+    ``uploaded_at`` is the acting time, but the file goes under the month it is written in
+    (``attachment_path``), which is what remove_unreferenced_files scans.
+    """
+    now = acting_time(at)
     attachments = []
     for upload, content_type in zip(uploads, content_types, strict=True):
         attachment = Attachment(
@@ -49,10 +62,14 @@ def save_attachments(
     return attachments
 
 
-def attachment_add(*, hazard: Hazard, by: User, phase: AttachmentPhase, upload: UploadedFile) -> Attachment:
+def attachment_add(
+    *, hazard: Hazard, by: User, phase: AttachmentPhase, upload: UploadedFile, at: datetime.datetime | None = None
+) -> Attachment:
     check_attachment_allowed(hazard=hazard, by=by, phase=phase)
     content_type = validate_upload(upload, field="file")
-    (attachment,) = save_attachments(hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type])
+    (attachment,) = save_attachments(
+        hazard=hazard, by=by, phase=phase, uploads=[upload], content_types=[content_type], at=at
+    )
     return attachment
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -9,11 +10,12 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from accounts.models import Region, User
+from core.errors import field_error
 from hazards import permissions
 from hazards.choices import Action, Level, Status
 from hazards.errors import IllegalTransition
 from hazards.models import MAJOR_FIELDS, PLAN_FIELDS, Hazard, SupervisionListing
-from hazards.services._core import apply_transition, event_value, field_error
+from hazards.services._core import apply_transition, event_value
 
 # What 列单 recorded may be corrected until the hazard is handed over.
 LISTING_FIELDS = frozenset(
@@ -32,9 +34,9 @@ def editable_fields(hazard: Hazard) -> frozenset[str]:
     return _PLAN if hazard.level == Level.MAJOR else frozenset()
 
 
-def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazard:
+def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any], at: datetime.datetime | None = None) -> Hazard:
     """修改: correct fields that may still change in the hazard's status; the event keeps before/after."""
-    permissions.check_transition(by, Action.UPDATE, hazard)
+    transition = permissions.check_transition(by, Action.UPDATE, hazard)
     allowed = editable_fields(hazard)
     refused = sorted(set(changes) - allowed)
     if refused:
@@ -65,6 +67,8 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any]) -> Hazar
         by=by,
         fields=changes,
         changes={name: [event_value(getattr(hazard, name)), event_value(value)] for name, value in changes.items()},
+        at=at,
+        checked=transition,
     )
 
 

@@ -10,17 +10,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import field_error
 from hazards import permissions
 from hazards.choices import Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
-from hazards.services._core import apply_transition, event_value, field_error, require_text
+from hazards.services._core import acting_time, apply_transition, event_value, require_text
 
 
-def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.date, reason: str) -> ExtensionRequest:
-    permissions.check_transition(by, Action.REQUEST_EXTENSION, hazard)
+def extension_request(
+    *,
+    hazard: Hazard,
+    by: User,
+    requested_deadline: datetime.date,
+    reason: str,
+    at: datetime.datetime | None = None,
+) -> ExtensionRequest:
+    """Asked on or before the deadline day (the acting day's date, Asia/Shanghai)."""
+    transition = permissions.check_transition(by, Action.REQUEST_EXTENSION, hazard)
     reason = require_text(reason, "reason", _("请填写延期理由。"))
-    if hazard.deadline is None or hazard.deadline < timezone.localdate():
+    now = acting_time(at)
+    if hazard.deadline is None or hazard.deadline < timezone.localdate(now):
         raise ValidationError(_("整改期限已过，不能再申请延期。"), code="too_late")
     if requested_deadline is None or requested_deadline <= hazard.deadline:
         raise field_error(
@@ -38,6 +48,7 @@ def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.
                 requested_deadline=requested_deadline,
                 reason=reason,
                 requested_by=by,
+                requested_at=now,
             )
             apply_transition(
                 hazard=hazard,
@@ -45,20 +56,29 @@ def extension_request(*, hazard: Hazard, by: User, requested_deadline: datetime.
                 by=by,
                 changes={"requested_deadline": [event_value(hazard.deadline), event_value(requested_deadline)]},
                 comment=reason,
+                at=now,
+                checked=transition,
             )
     except IntegrityError as exc:  # a second request raced this one past the check above
         raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists") from exc
     return extension
 
 
-def extension_decide(*, extension: ExtensionRequest, by: User, approve: bool, comment: str = "") -> ExtensionRequest:
+def extension_decide(
+    *,
+    extension: ExtensionRequest,
+    by: User,
+    approve: bool,
+    comment: str = "",
+    at: datetime.datetime | None = None,
+) -> ExtensionRequest:
     """Approval moves the deadline (the event keeps old and new dates) and so starts a new reminder cycle."""
     hazard = extension.hazard
     action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
-    permissions.check_transition(by, action, hazard)
+    transition = permissions.check_transition(by, action, hazard)
     if not approve:
         comment = require_text(comment, "comment", _("请填写不予延期的理由。"))
-    now = timezone.now()
+    now = acting_time(at)
     with transaction.atomic():
         decided = ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
             status=ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED,
@@ -76,6 +96,7 @@ def extension_decide(*, extension: ExtensionRequest, by: User, approve: bool, co
             tracked=("deadline",) if approve else (),
             comment=(comment or "").strip(),
             at=now,
+            checked=transition,
         )
     extension.refresh_from_db()
     return extension

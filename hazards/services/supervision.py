@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import field_error
 from hazards import permissions
 from hazards.choices import Action, AuthorityLevel, Level
 from hazards.errors import IllegalTransition
 from hazards.models import Hazard, SupervisionListing
-from hazards.services._core import apply_transition, field_error, require_future_date, require_text
+from hazards.services._core import acting_time, apply_transition, require_future_date, require_text
 
 
 def supervision_start(
@@ -25,23 +26,26 @@ def supervision_start(
     notice_number: str,
     requirements: str,
     deadline: datetime.date,
+    at: datetime.datetime | None = None,
 ) -> SupervisionListing:
-    permissions.check_transition(by, Action.LIST_SUPERVISION, hazard)
+    """Lists an open major hazard; the supervision deadline may not be before the acting day."""
+    transition = permissions.check_transition(by, Action.LIST_SUPERVISION, hazard)
     if hazard.level != Level.MAJOR:
         raise IllegalTransition(_("只有重大事故隐患可以挂牌督办。"), status=hazard.status)
     if SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
         raise IllegalTransition(_("该隐患已在挂牌督办中。"), status=hazard.status)
     if authority_level not in AuthorityLevel.values:
         raise field_error("authority_level", _("请选择督办级别。"), "required")
+    now = acting_time(at)
     listing = SupervisionListing(
         hazard=hazard,
         authority_level=authority_level,
         authority=require_text(authority, "authority", _("请填写督办单位。")),
         notice_number=require_text(notice_number, "notice_number", _("请填写督办通知书文号。")),
         requirements=require_text(requirements, "requirements", _("请填写督办要求。")),
-        deadline=require_future_date(deadline, "deadline"),
+        deadline=require_future_date(deadline, "deadline", today=timezone.localdate(now)),
         listed_by=by,
-        listed_at=timezone.now(),
+        listed_at=now,
     )
     try:
         with transaction.atomic():
@@ -53,6 +57,7 @@ def supervision_start(
                 changes={"supervision": [None, listing.notice_number]},
                 comment=listing.requirements,
                 at=listing.listed_at,
+                checked=transition,
             )
     except IntegrityError as exc:  # another supervisor listed it between the check and the insert
         raise IllegalTransition(_("该隐患已在挂牌督办中。"), status=hazard.status) from exc

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit, User
+from core.errors import field_error
+from core.uploads import validate_upload
+from core.workdays import add_working_days
 from hazards import permissions
 from hazards.choices import (
     Action,
@@ -28,18 +31,17 @@ from hazards.choices import (
 from hazards.errors import IllegalTransition, NotAllowed
 from hazards.models import Attachment, Hazard, HazardEvent, Sector
 from hazards.services._core import (
+    acting_time,
     apply_transition,
     event_value,
-    field_error,
     lapse_pending_extensions,
     lift_active_listing,
     require_future_date,
     require_text,
     schedule_reminders,
 )
-from hazards.services.attachments import check_attachment_allowed, save_attachments, validate_upload
+from hazards.services.attachments import check_attachment_allowed, save_attachments
 from hazards.services.numbers import next_hazard_number
-from hazards.workdays import add_working_days
 
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
@@ -82,15 +84,18 @@ def _validated_uploads(photos: Sequence[UploadedFile]) -> list[str]:
     return [validate_upload(photo) for photo in photos]
 
 
-def _build_hazard(*, details: HazardDetails, by: User) -> Hazard:
+def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | None) -> Hazard:
+    now = acting_time(at)
     region = details.region
     if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
         raise field_error("region", _("所选区划不在您的辖区内。"), "out_of_scope")
     if region.level not in _HAZARD_REGION_LEVELS:
         raise field_error("region", _("请选择到区县、乡镇或村一级。"), "level")
-    found_at = details.found_at or timezone.now()
-    if found_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise field_error("found_at", _("发现时间不能晚于现在。"), "future")
+    found_at = details.found_at or now
+    # A few minutes' grace for a phone whose clock runs ahead.
+    if found_at > now + datetime.timedelta(minutes=5):
+        message = _("发现时间不能晚于现在。") if at is None else _("发现时间不能晚于登记时间。")
+        raise field_error("found_at", message, "future")
     if details.level == Level.MAJOR and details.major is None:
         raise field_error("major_standard", _("重大事故隐患须写明判定标准及条款。"), "required")
     if details.level != Level.MAJOR and details.major is not None:
@@ -117,12 +122,18 @@ def _build_hazard(*, details: HazardDetails, by: User) -> Hazard:
 
 
 def _create(
-    *, hazard: Hazard, by: User, action: Action, photos: Sequence[UploadedFile], changes: dict | None = None
+    *,
+    hazard: Hazard,
+    by: User,
+    action: Action,
+    photos: Sequence[UploadedFile],
+    now: datetime.datetime,
+    changes: dict | None = None,
 ) -> Hazard:
     content_types = _validated_uploads(photos)
     with transaction.atomic():
         hazard.number = next_hazard_number(county=hazard.county, year=timezone.localtime(hazard.found_at).year)
-        hazard.created_at = hazard.updated_at = timezone.now()
+        hazard.created_at = hazard.updated_at = now
         hazard.save(force_insert=True)
         schedule_reminders(hazard_ids=[hazard.pk], at=hazard.created_at)
         HazardEvent.objects.create(
@@ -134,7 +145,9 @@ def _create(
             to_status=hazard.status,
             changes=changes or {},
         )
-        save_attachments(hazard=hazard, by=by, phase=AttachmentPhase.FOUND, uploads=photos, content_types=content_types)
+        save_attachments(
+            hazard=hazard, by=by, phase=AttachmentPhase.FOUND, uploads=photos, content_types=content_types, at=now
+        )
     return hazard
 
 
@@ -143,12 +156,19 @@ def _require_role(by: User, action: Action) -> None:
         raise NotAllowed()
 
 
-def hazard_register(*, details: HazardDetails, by: User, photos: Sequence[UploadedFile] = ()) -> Hazard:
-    """列单: record a hazard found by an officer, with its evidence photos."""
+def hazard_register(
+    *, details: HazardDetails, by: User, photos: Sequence[UploadedFile] = (), at: datetime.datetime | None = None
+) -> Hazard:
+    """列单: record a hazard found by an officer, with its evidence photos.
+
+    ``at``, here and in every service, records something done at that moment rather than now (a
+    history import, the demo): it stamps the rows and events and is "today" for every date check.
+    """
     _require_role(by, Action.LIST)
-    hazard = _build_hazard(details=details, by=by)
+    now = acting_time(at)
+    hazard = _build_hazard(details=details, by=by, at=at)
     hazard.status = Status.LISTED
-    return _create(hazard=hazard, by=by, action=Action.LIST, photos=photos)
+    return _create(hazard=hazard, by=by, action=Action.LIST, photos=photos, now=now)
 
 
 def hazard_create(
@@ -158,17 +178,18 @@ def hazard_create(
     responsible_person: str = "",
     deadline: datetime.date | None = None,
     photos: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> Hazard:
     """列单 by whoever may: a unit contact's hazard is 企业自查 and needs its person and deadline;
     an officer's is handed over later, so giving them now is an error rather than silently dropped."""
     if by.role == Role.UNIT_CONTACT:
         return hazard_self_report(
-            details=details, by=by, responsible_person=responsible_person, deadline=deadline, photos=photos
+            details=details, by=by, responsible_person=responsible_person, deadline=deadline, photos=photos, at=at
         )
     if responsible_person or deadline:
         field = "deadline" if deadline else "responsible_person"
         raise field_error(field, _("整改责任人和期限在交单时填写。"), "not_yet")
-    return hazard_register(details=details, by=by, photos=photos)
+    return hazard_register(details=details, by=by, photos=photos, at=at)
 
 
 def hazard_self_report(
@@ -178,6 +199,7 @@ def hazard_self_report(
     responsible_person: str,
     deadline: datetime.date | None,
     photos: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> Hazard:
     """企业自查: a unit logs its own hazard; it is handed to that unit and acknowledged at once."""
     _require_role(by, Action.SELF_REPORT)
@@ -186,19 +208,19 @@ def hazard_self_report(
         raise NotAllowed()
     if details.source != Source.SELF_CHECK:
         raise field_error("source", _("单位自行登记的隐患来源应为“企业自查”。"), "source")
-    hazard = _build_hazard(details=details, by=by)
-    now = timezone.now()
+    now = acting_time(at)
+    hazard = _build_hazard(details=details, by=by, at=at)
     hazard.status = Status.RECTIFYING
     hazard.responsible_unit = unit
     hazard.responsible_person = require_text(responsible_person, "responsible_person", _("请填写整改责任人。"))
     hazard.responsible_phone = by.phone or unit.contact_phone
-    hazard.deadline = require_future_date(deadline, "deadline")
+    hazard.deadline = require_future_date(deadline, "deadline", today=timezone.localdate(now))
     hazard.assigned_at = hazard.acknowledged_at = now
     changes = {
         "responsible_unit": [None, event_value(unit)],
         "deadline": [None, event_value(hazard.deadline)],
     }
-    return _create(hazard=hazard, by=by, action=Action.SELF_REPORT, photos=photos, changes=changes)
+    return _create(hazard=hazard, by=by, action=Action.SELF_REPORT, photos=photos, now=now, changes=changes)
 
 
 def hazard_assign(
@@ -211,15 +233,17 @@ def hazard_assign(
     deadline: datetime.date | None = None,
     working_days: int | None = None,
     responsible_phone: str = "",
+    at: datetime.datetime | None = None,
 ) -> Hazard:
     """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline,
-    given as a date or as so many 工作日 from today."""
-    permissions.check_transition(by, Action.ASSIGN, hazard)
+    given as a date or as so many 工作日 from the day it is handed over."""
+    transition = permissions.check_transition(by, Action.ASSIGN, hazard)
     if (deadline is None) == (working_days is None):
         raise field_error("deadline", _("请填写整改期限或工作日数（二选一）。"), "required")
+    now = acting_time(at)
+    today = timezone.localdate(now)
     if working_days is not None:
-        deadline = add_working_days(timezone.localdate(), working_days)
-    now = timezone.now()
+        deadline = add_working_days(today, working_days)
     if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return apply_transition(
@@ -231,17 +255,18 @@ def hazard_assign(
             "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
             "responsible_phone": (responsible_phone or "").strip(),
             "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
-            "deadline": require_future_date(deadline, "deadline"),
+            "deadline": require_future_date(deadline, "deadline", today=today),
             "assigned_at": now,
         },
         tracked=("responsible_unit", "deadline"),
         at=now,
+        checked=transition,
     )
 
 
-def hazard_acknowledge(*, hazard: Hazard, by: User) -> Hazard:
+def hazard_acknowledge(*, hazard: Hazard, by: User, at: datetime.datetime | None = None) -> Hazard:
     """签收: the unit confirms it has received the hazard and starts fixing it."""
-    now = timezone.now()
+    now = acting_time(at)
     return apply_transition(hazard=hazard, action=Action.ACKNOWLEDGE, by=by, fields={"acknowledged_at": now}, at=now)
 
 
@@ -253,31 +278,36 @@ def hazard_submit(
     completed_on: datetime.date | None,
     cost: Decimal | None = None,
     photos: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> Hazard:
     """办单: report the hazard fixed, with measures, completion date, cost and after-photos.
 
     From ``listed`` this is 即查即改 by the officer, allowed for general hazards only.
     """
-    permissions.check_transition(by, Action.SUBMIT, hazard)
+    transition = permissions.check_transition(by, Action.SUBMIT, hazard)
     if hazard.status == Status.LISTED and hazard.level != Level.GENERAL:
         raise IllegalTransition(_("重大事故隐患不能即查即改，须交办整改。"), status=hazard.status)
     measures = require_text(measures, "measures", _("请填写整改措施。"))
     if completed_on is None:
         raise field_error("completed_on", _("请填写整改完成日期。"), "required")
-    if completed_on > timezone.localdate():
-        raise field_error("completed_on", _("整改完成日期不能晚于今天。"), "future")
+    now = acting_time(at)
+    today = timezone.localdate(now)
+    if completed_on > today:
+        if at is None:
+            raise field_error("completed_on", _("整改完成日期不能晚于今天。"), "future")
+        message = _("整改完成日期不能晚于办理当日（%(day)s）。") % {"day": today.isoformat()}
+        raise field_error("completed_on", message, "future")
     if cost is not None and cost < 0:
         raise field_error("cost", _("整改资金不能为负数。"), "negative")
     if photos:
-        check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
+        # check_transition has established the hazard is in sight: only the role and the status remain.
+        check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, visible=True)
     content_types = _validated_uploads(photos)
-    now = timezone.now()
-    has_photos = Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists()
-    if not photos and not has_photos:
+    if not photos and not Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists():
         raise field_error("photos", _("请上传整改后的照片。"), "required")
     with transaction.atomic():
         save_attachments(
-            hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types
+            hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types, at=now
         )
         return apply_transition(
             hazard=hazard,
@@ -292,6 +322,7 @@ def hazard_submit(
             },
             comment=measures,
             at=now,
+            checked=transition,
         )
 
 
@@ -302,18 +333,24 @@ def hazard_verify(
     method: VerificationMethod,
     opinion: str,
     photos: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> Hazard:
     """销号 (清单): a supervisor verifies the rectification and strikes the hazard off; any 挂牌督办
     is lifted in the same transaction."""
-    permissions.check_transition(by, Action.VERIFY, hazard)
+    transition = permissions.check_transition(by, Action.VERIFY, hazard)
     if method not in VerificationMethod.values:
         raise field_error("method", _("请选择验收方式。"), "required")
     opinion = require_text(opinion, "opinion", _("请填写验收意见。"))
     content_types = _validated_uploads(photos)
-    now = timezone.now()
+    now = acting_time(at)
     with transaction.atomic():
         save_attachments(
-            hazard=hazard, by=by, phase=AttachmentPhase.VERIFICATION, uploads=photos, content_types=content_types
+            hazard=hazard,
+            by=by,
+            phase=AttachmentPhase.VERIFICATION,
+            uploads=photos,
+            content_types=content_types,
+            at=now,
         )
         hazard = apply_transition(
             hazard=hazard,
@@ -322,22 +359,25 @@ def hazard_verify(
             fields={"verification_method": method, "verification_opinion": opinion, "closed_at": now, "closed_by": by},
             comment=opinion,
             at=now,
+            checked=transition,
         )
         lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已销号，自动摘牌。"))
         lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已销号，申请自动失效。"))
     return hazard
 
 
-def hazard_reject(*, hazard: Hazard, by: User, reason: str) -> Hazard:
+def hazard_reject(*, hazard: Hazard, by: User, reason: str, at: datetime.datetime | None = None) -> Hazard:
     """退回: the rectification is not accepted; the unit works on it again. Every round stays in history."""
     reason = require_text(reason, "reason", _("请填写退回理由。"))
-    return apply_transition(hazard=hazard, action=Action.REJECT, by=by, fields={"submitted_at": None}, comment=reason)
+    return apply_transition(
+        hazard=hazard, action=Action.REJECT, by=by, fields={"submitted_at": None}, comment=reason, at=at
+    )
 
 
-def hazard_void(*, hazard: Hazard, by: User, reason: str) -> Hazard:
+def hazard_void(*, hazard: Hazard, by: User, reason: str, at: datetime.datetime | None = None) -> Hazard:
     """作废: a hazard logged by mistake is kept for the record and counted nowhere."""
     reason = require_text(reason, "reason", _("请填写作废原因。"))
-    now = timezone.now()
+    now = acting_time(at)
     with transaction.atomic():
         hazard = apply_transition(
             hazard=hazard, action=Action.VOID, by=by, fields={"void_reason": reason}, comment=reason, at=now

@@ -28,12 +28,12 @@ from core.errors import DomainError
 from core.web.actions import ActionSpec
 from core.web.forms import ActionForm
 from core.web.submit import answer_repeat, submit_and_answer
+from core.workdays import add_working_days
 from hazards import services
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Level, Status
 from hazards.models import ExtensionRequest, Hazard
 from hazards.permissions import allowed_actions
 from hazards.views.actions import SPEC_BY_SLUG, PanelState, hazard_panel
-from hazards.workdays import add_working_days
 
 MAX_WORKING_DAYS = 365
 

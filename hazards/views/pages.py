@@ -24,11 +24,11 @@ from rest_framework.request import Request
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region
+from core.workdays import add_working_days
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
 from hazards.models import Attachment, Hazard, Sector, SupervisionListing
-from hazards.workdays import add_working_days
 
 DUE_SOON_WORKING_DAYS = 3
 

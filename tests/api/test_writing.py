@@ -134,7 +134,7 @@ def test_assign_accepts_working_days(world, api):
     body = {**ACTION_BODIES["assign"](world), "deadline": None, "working_days": 5}
     response = api("hq_officer").post(hazard_url(hazard, "assign"), body, format="json")
     assert response.status_code == 200, response.json()
-    from hazards.workdays import add_working_days
+    from core.workdays import add_working_days
 
     assert response.json()["deadline"] == add_working_days(timezone.localdate(), 5).isoformat()
 

@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from accounts.choices import RegionLevel, Role, UnitKind
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
 from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
-from hazards.demo import words
+from demo import words
 from hazards.models import Sector
 
 DEMO_PASSWORD = "demo12345"

@@ -1,8 +1,9 @@
-"""The demo ledger: about 3,000 hazards drawn, told as stories, numbered and written in bulk.
+"""The demo ledger: about 3,000 hazards drawn, told as stories and played through ``hazards.services``.
 
-Rows are written directly rather than through ``hazards.services`` because the services stamp the
-present time and the demo needs fourteen months of history; ``stories.Story`` writes what the services
-would have written on those days.
+Each story's steps are service calls with ``at=`` the day they happened, so the services are the one
+writer of hazards, their events, listings and extension requests, and check every date against its day.
+Stories are played in order of discovery, so the services number the hazards (YH-county-year-serial)
+as they would have been numbered.
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from collections import Counter
 from django.utils import timezone
 
 from accounts.choices import UnitKind
-from hazards.choices import OPEN_STATUSES, Action, AuthorityLevel, ExtensionStatus, Status
-from hazards.demo.places import HONGQI, City, CountyCast, Place
-from hazards.demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Story
-from hazards.models import (
-    ExtensionRequest,
-    Hazard,
-    HazardEvent,
-    HazardNumberSequence,
-    ReminderSchedule,
-    SupervisionListing,
-)
+from demo.places import HONGQI, City, CountyCast, Place
+from demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Played, Story
+from hazards.choices import OPEN_STATUSES, AuthorityLevel, ExtensionStatus, Status
 
 HAZARD_COUNT = 3000
 MAJOR_SHARE = 0.095
@@ -142,56 +135,25 @@ def plan_hazards(city: City, *, today: datetime.date, now: datetime.datetime) ->
     return plans
 
 
-def number_hazards(plans: list[Plan]) -> dict[tuple[int, int], int]:
-    """YH-county-year-serial in order of discovery, after any number already handed out."""
-    last = {(s.county_id, s.year): s.last_value for s in HazardNumberSequence.objects.all()}
-    used: dict[tuple[int, int], int] = {}
-    for plan in sorted(plans, key=lambda p: p.hazard.found_at):
-        hazard = plan.hazard
-        year = timezone.localtime(hazard.found_at).year
-        key = (hazard.county.pk, year)
-        used[key] = last[key] = last.get(key, 0) + 1
-        hazard.number = f"YH-{hazard.county.code}-{year}-{last[key]:06d}"
-    return used
-
-
 def number_notices(plans: list[Plan]) -> None:
     """督办通知书文号 such as 新安委办督〔2026〕3号, numbered per authority and year in order of listing."""
     issued: Counter[tuple[str, int]] = Counter()
-    listed = sorted((p for p in plans if p.listing), key=lambda p: p.listing.listed_at)
-    for plan in listed:
-        listing = plan.listing
+    notices = sorted((p.notice for p in plans if p.notice), key=lambda n: n.listed_at)
+    for notice in notices:
         prefix = {
             AuthorityLevel.PROVINCE: "豫安委办督",
             AuthorityLevel.CITY: "新安委办督",
-            AuthorityLevel.COUNTY: f"{plan.hazard.county.name}安委办督",
-        }[listing.authority_level]
-        year = timezone.localtime(listing.listed_at).year
+            AuthorityLevel.COUNTY: f"{notice.county_name}安委办督",
+        }[notice.authority_level]
+        year = timezone.localtime(notice.listed_at).year
         issued[prefix, year] += 1
-        listing.notice_number = f"{prefix}〔{year}〕{issued[prefix, year]}号"
-        for event in plan.events:
-            if event.action == Action.LIST_SUPERVISION:
-                event.changes = {"supervision": [None, listing.notice_number]}
-            elif event.action == Action.LIFT_SUPERVISION:
-                event.changes = {"supervision": [listing.notice_number, None]}
+        notice.number = f"{prefix}〔{year}〕{issued[prefix, year]}号"
 
 
-def write(plans: list[Plan]) -> None:
-    """Bulk inserts in order of discovery, so hazard ids grow with time as they would have."""
-    plans = sorted(plans, key=lambda p: p.hazard.found_at)
-    used = number_hazards(plans)
+def play(plans: list[Plan]) -> None:
+    """Every step of every story through the services, one story at a time in order of discovery."""
     number_notices(plans)
-    Hazard.objects.bulk_create([p.hazard for p in plans], batch_size=500)
-    # The reminder sweep plans every open hazard on its first run, as services do for new ones.
-    ReminderSchedule.objects.bulk_create(
-        [ReminderSchedule(hazard=p.hazard, due_at=p.hazard.updated_at) for p in plans if p.hazard.is_open],
-        batch_size=1000,
-    )
-    HazardEvent.objects.bulk_create([e for p in plans for e in p.events], batch_size=1000)
-    SupervisionListing.objects.bulk_create([p.listing for p in plans if p.listing], batch_size=500)
-    ExtensionRequest.objects.bulk_create([x for p in plans for x in p.extensions], batch_size=500)
-    # hazards.services.numbers.next_hazard_number continues from here.
-    for (county_id, year), last_value in used.items():
-        HazardNumberSequence.objects.update_or_create(
-            county_id=county_id, year=year, defaults={"last_value": last_value}
-        )
+    for plan in sorted(plans, key=lambda p: p.details.found_at or p.steps[0].at):
+        played = Played()
+        for step in plan.steps:
+            step.play(played)

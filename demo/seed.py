@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from hazards.demo import ledger
-from hazards.demo.places import DEMO_PASSWORD, build_city
+from demo import ledger
+from demo.places import DEMO_PASSWORD, build_city
 from hazards.models import Hazard
 
 __all__ = ["DEMO_PASSWORD", "SeedResult", "seed"]
@@ -41,6 +41,6 @@ def seed(*, now: datetime.datetime | None = None) -> SeedResult:
     hazards = 0
     if not Hazard.objects.filter(found_by__in=authors).exists():
         plans = ledger.plan_hazards(city, today=timezone.localdate(now), now=now)
-        ledger.write(plans)
+        ledger.play(plans)
         hazards = len(plans)
     return SeedResult(hazards=hazards, **city.created)

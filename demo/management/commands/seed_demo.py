@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: the demo city of 新乡, its people and about 3,000 hazards (hazards.demo)."""
+"""``manage.py seed_demo``: the demo city of 新乡, its people and about 3,000 hazards (the demo app)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 
 from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
-from hazards.demo import DEMO_PASSWORD, seed
+from demo.seed import DEMO_PASSWORD, seed
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, Sector, SupervisionListing
 
 PERSONAS = "admin, city, hq_officer, hq_supervisor, wb_officer, wb_supervisor, unit_demo, api_client"
