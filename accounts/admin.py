@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 
 
 @admin.register(Region)
@@ -120,3 +120,18 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Users are actors of hazard events and reminders; someone who leaves is deactivated (is_active).
         return False
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "parent", "department", "sort_order")
+    list_filter = ("department",)
+    search_fields = ("code", "name")
+    search_help_text = _("按代码或名称查找")
+    list_select_related = ("parent", "department")
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "parent":
+            # A sector's name includes its parent's, so load parents with the choices.
+            kwargs["queryset"] = Sector.objects.select_related("parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

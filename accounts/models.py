@@ -104,6 +104,33 @@ class SupervisingDepartment(models.Model):
         return self.name
 
 
+class Sector(models.Model):
+    """行业领域: a row of the national statistics tables, supervised by one department."""
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级行业"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    department = models.ForeignKey(
+        SupervisingDepartment, verbose_name=_("行业主管部门"), on_delete=models.PROTECT, related_name="sectors"
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    # Lists name each hazard's sector from here rather than by a join (core/reference.py).
+    cached = ReferenceCache(key="code")
+
+    class Meta:
+        # Moved from the hazards app without moving data.
+        db_table = "hazards_sector"
+        verbose_name = _("行业领域")
+        verbose_name_plural = _("行业领域")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}·{self.name}" if self.parent_id else self.name
+
+
 class ResponsibleUnit(models.Model):
     """责任单位: the enterprise, department, township or village that must fix a hazard."""
 

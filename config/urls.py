@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from hazards.urls import auth_urlpatterns
+from accounts.urls import auth_urlpatterns
 
 admin.site.site_header = "隐患清单 管理后台"
 admin.site.site_title = "隐患清单"

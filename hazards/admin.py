@@ -22,17 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import RegionLevel
-from accounts.models import Region
+from accounts.models import Region, Sector
 from hazards.choices import Level, Status
-from hazards.models import (
-    MAJOR_FIELDS,
-    Attachment,
-    ExtensionRequest,
-    Hazard,
-    HazardEvent,
-    Sector,
-    SupervisionListing,
-)
+from hazards.models import MAJOR_FIELDS, Attachment, ExtensionRequest, Hazard, HazardEvent, SupervisionListing
 
 # YH-410702-2026-000123 (hazards.services.numbers); the sequence part may outgrow six digits.
 HAZARD_NUMBER = re.compile(r"YH-\d{6}-\d{4}-\d{6,}", re.IGNORECASE)
@@ -141,21 +133,6 @@ class CountyFilter(admin.RelatedFieldListFilter):
 class SectorFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
         return [(sector.pk, str(sector)) for sector in Sector.objects.select_related("parent")]
-
-
-@admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "parent", "department", "sort_order")
-    list_filter = ("department",)
-    search_fields = ("code", "name")
-    search_help_text = _("按代码或名称查找")
-    list_select_related = ("parent", "department")
-
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "parent":
-            # A sector's name includes its parent's, so load parents with the choices.
-            kwargs["queryset"] = Sector.objects.select_related("parent")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.web.forms import ActionForm, BrowserForm, CascadeSelect, DateInput, MultipleFileField
 from hazards.choices import (
     AuthorityLevel,
@@ -25,7 +25,7 @@ from hazards.choices import (
     StopProduction,
     VerificationMethod,
 )
-from hazards.models import MAJOR_FIELDS, Hazard, Sector
+from hazards.models import MAJOR_FIELDS, Hazard
 from hazards.services import HazardDetails, MajorDetails
 
 

@@ -12,8 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
-from core.reference import ReferenceCache
+from accounts.models import Region, ResponsibleUnit, Sector
 from hazards.choices import (
     OPEN_STATUSES,
     Action,
@@ -32,31 +31,6 @@ from hazards.choices import (
     stage_of,
 )
 from hazards.querysets import HazardChildQuerySet, HazardEventQuerySet, HazardQuerySet
-
-
-class Sector(models.Model):
-    """行业领域: a row of the national statistics tables, supervised by one department."""
-
-    code = models.CharField(_("代码"), max_length=32, unique=True)
-    name = models.CharField(_("名称"), max_length=64)
-    parent = models.ForeignKey(
-        "self", verbose_name=_("上级行业"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
-    department = models.ForeignKey(
-        SupervisingDepartment, verbose_name=_("行业主管部门"), on_delete=models.PROTECT, related_name="sectors"
-    )
-    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
-
-    # Lists name each hazard's sector from here rather than by a join (core/reference.py).
-    cached = ReferenceCache(key="code")
-
-    class Meta:
-        verbose_name = _("行业领域")
-        verbose_name_plural = _("行业领域")
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return f"{self.parent.name}·{self.name}" if self.parent_id else self.name
 
 
 def days_overdue(deadline: datetime.date | None, status: str, today: datetime.date | None = None) -> int:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.choices import RegionLevel
 from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
-from accounts.models import Region
+from accounts.models import Region, Sector
 from hazards.choices import OPEN_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -61,8 +61,6 @@ class HazardQuerySet(models.QuerySet):
 
     def in_sector(self, code: str) -> HazardQuerySet:
         """Hazards of the sector and of its sub-sectors: 工贸 includes 工贸·机械."""
-        from hazards.models import Sector
-
         sectors = Sector.objects.filter(Q(code=code) | Q(parent__code=code)).values("pk")
         return self.filter(sector_id__in=sectors)
 

@@ -1,6 +1,5 @@
 """URLs of the browser app, mounted at the site root by config/urls.py."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from hazards import views
@@ -18,14 +17,4 @@ urlpatterns = [
     path("hazards/<int:pk>/supervision/<int:listing_id>/notice/", views.supervision_notice, name="supervision_notice"),
     path("workdays/", views.working_days_preview, name="working_days"),
     path("hazards/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
-]
-
-# Login and logout live outside the app namespace, where LOGIN_URL and the templates expect them.
-auth_urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

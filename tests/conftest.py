@@ -14,11 +14,11 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.choices import RegionLevel, Role
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.workdays import add_working_days
 from hazards import services
 from hazards.choices import Category, Factor, Level, MajorStandard, Source, VerificationMethod
-from hazards.models import Hazard, Sector
+from hazards.models import Hazard
 from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFactory
 
 

@@ -7,9 +7,8 @@ import random
 import factory
 
 from accounts.choices import RegionLevel, Role, UnitKind
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
-from hazards.models import Sector
 
 
 def make_credit_code(seed: int, region_code: str = "410702") -> str:

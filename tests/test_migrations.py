@@ -1,7 +1,7 @@
 """The migrations build the schema the models declare, from nothing, on PostgreSQL.
 
 The suite itself runs with ``--no-migrations``; this test is what proves the state-only moves
-(``SeparateDatabaseAndState``: IdempotencyRecord to core) leave a fresh ``migrate`` working and the
+(``SeparateDatabaseAndState``: IdempotencyRecord to core, Sector to accounts) leave a fresh ``migrate`` working and the
 tables where the models say they are.
 """
 

@@ -22,7 +22,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.choices import RegionLevel, Role, UnitKind
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from accounts.validators import validate_credit_code
 from core.workdays import add_working_days
 from demo import ledger
@@ -40,15 +40,7 @@ from hazards.choices import (
     Source,
     Status,
 )
-from hazards.models import (
-    Attachment,
-    ExtensionRequest,
-    Hazard,
-    HazardEvent,
-    HazardNumberSequence,
-    Sector,
-    SupervisionListing,
-)
+from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
 
 # Seeding plays ~15,000 service calls (about 30 s of CPU, more on PostgreSQL and a busy machine) in the
 # first test's setup, which counts against that test's timeout.

@@ -4,9 +4,8 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from core.api.serializers import StrictSerializer
-from hazards.models import Sector
 
 
 class TokenRequestSerializer(StrictSerializer):

@@ -11,10 +11,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import serializers as s
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment
 from core.api.pagination import KeysetPagination
 from core.api.viewsets import ScopedReadOnlyViewSet, UnscopedReadOnlyViewSet
-from hazards.models import Sector
 
 
 class TokenView(generics.GenericAPIView):

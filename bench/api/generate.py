@@ -128,9 +128,8 @@ def unit_sector(unit, demo_sectors: dict[str, str]) -> str:
 def reference_tables(cursor) -> None:
     """Temporary tables the INSERT … SELECT draws from: counties, units, texts per sector, major items."""
     from accounts.choices import Role
-    from accounts.models import Region, ResponsibleUnit, User
+    from accounts.models import Region, ResponsibleUnit, Sector, User
     from demo import places, words
-    from hazards.models import Sector
 
     sectors = {s.code: s.pk for s in Sector.objects.all()}
     demo_sectors = demo_unit_sectors()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Region, ResponsibleUnit
+from accounts.models import Region, ResponsibleUnit, Sector
 from core.api.serializers import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
 from hazards.choices import (
     AttachmentPhase,
@@ -32,7 +32,6 @@ from hazards.models import (
     ExtensionRequest,
     Hazard,
     HazardEvent,
-    Sector,
     SupervisionListing,
     days_overdue,
 )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import RegionLevel, Role
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.errors import field_error
 from core.uploads import validate_upload
 from core.workdays import add_working_days
@@ -29,7 +29,7 @@ from hazards.choices import (
     VerificationMethod,
 )
 from hazards.errors import IllegalTransition, NotAllowed
-from hazards.models import Attachment, Hazard, HazardEvent, Sector
+from hazards.models import Attachment, Hazard, HazardEvent
 from hazards.services._core import (
     acting_time,
     apply_transition,

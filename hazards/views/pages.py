@@ -23,12 +23,12 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from accounts.choices import RegionLevel, Role
-from accounts.models import Region
+from accounts.models import Region, Sector
 from core.workdays import add_working_days
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
-from hazards.models import Attachment, Hazard, Sector, SupervisionListing
+from hazards.models import Attachment, Hazard, SupervisionListing
 
 DUE_SOON_WORKING_DAYS = 3
 

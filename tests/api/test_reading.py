@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import RegionLevel
-from accounts.models import Region
+from accounts.models import Region, Sector
 from core.reference import ReferenceCache
-from hazards.models import HazardEvent, Sector
+from hazards.models import HazardEvent
 from tests.api.helpers import ACTION_BODIES, API, hazard_url
 from tests.factories import RegionFactory, SectorFactory
 

@@ -7,9 +7,9 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 
-from accounts.models import Region, ResponsibleUnit, SupervisingDepartment, User
+from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from demo.seed import DEMO_PASSWORD, seed
-from hazards.models import ExtensionRequest, Hazard, HazardEvent, Sector, SupervisionListing
+from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
 
 PERSONAS = "admin, city, hq_officer, hq_supervisor, wb_officer, wb_supervisor, unit_demo, api_client"
 
