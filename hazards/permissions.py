@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.choices import Role
+from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
+from accounts.models import Region
 from core.transitions import Transition
 from hazards.choices import TRANSITIONS, Action, AttachmentPhase
 from hazards.errors import NotFound
@@ -22,9 +24,20 @@ ATTACHMENT_ROLES: dict[AttachmentPhase, frozenset[Role]] = {
 
 
 def can_see(user: User, hazard: Hazard) -> bool:
-    from hazards.models import Hazard
-
-    return Hazard.objects.visible_to(user).filter(pk=hazard.pk).exists()
+    """What ``Hazard.objects.visible_to(user)`` would answer for this row, read from the instance the
+    caller loaded rather than asked of the database again (every service call asks)."""
+    match jurisdiction_of(user):
+        case Everything():
+            return True
+        case UnitOnly(unit_id=unit_id):
+            return hazard.responsible_unit_id == unit_id
+        case Subtree(region=region):
+            if hazard.county_id == region.pk:
+                return True
+            place = Region.cached.get(hazard.region_id)
+            return isinstance(place, Region) and place.path.startswith(region.path)
+        case Nothing():
+            return False
 
 
 def require_visible(user: User, hazard: Hazard) -> None:
