@@ -4,10 +4,12 @@ Two layers, so that one GROUP BY query computes a whole table and a coarser figu
 of finer ones:
 
 - a *measure* is additive, a count or a sum over hazards, written as one Django aggregate expression
-  (``measures()``). The total of a table, a county made of its townships, and later the rollup table's
-  rows are all sums of measures; nothing is averaged twice.
-- a *metric* is what a report shows (``METRICS``): a measure, or a ratio of two, worked out in Python
-  from a group's measures and rounded there (rates to 4 decimal places, days to 1, 万元 to 2).
+  (``measures()``); the overall ones are the sums of the 一般 and the 重大 ones. The total of a table, a
+  county made of its townships, and later the rollup table's rows are all sums of measures; nothing is
+  averaged twice.
+- a *metric* is what a report shows (``METRICS``): a measure, a difference or a ratio of measures, worked
+  out in Python from a group's measures and rounded there (rates to 4 decimal places, days to 1, 万元 to
+  2).
 
 Every measure counts ``Hazard.objects.counted()`` (voided hazards count nowhere) and reads dates as
 Asia/Shanghai local dates. ``TruncDate`` with the time zone is translated for PostgreSQL and SQLite
@@ -41,7 +43,7 @@ YUAN_PER_WAN = Decimal(10_000)
 CLOSED = Q(status=Status.CLOSED)
 OPEN = Q(status__in=OPEN_STATUSES)
 HANDED_OVER = Q(assigned_at__isnull=False)  # 交单 happened (即查即改 has none)
-LEVELS = {"": Q(), "general_": Q(level=Level.GENERAL), "major_": Q(level=Level.MAJOR)}
+LEVELS = {"general_": Q(level=Level.GENERAL), "major_": Q(level=Level.MAJOR)}
 LEVEL_LABELS = {"": "", "general_": "一般·", "major_": "重大·"}
 
 
@@ -82,20 +84,23 @@ def ever_listed(**conditions: Any) -> Q:
     return Q(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), **conditions)))
 
 
+# The measures counted for 一般 and for 重大 separately; the overall figure is their sum, since every
+# hazard is one or the other (``normalize``), which spares the query a third pass over each condition.
+PER_LEVEL = ("found", "closed", "overdue_open", "closed_on_time", "closed_handed_over", "close_days")
+
+
 def measures(today: datetime.date) -> dict[str, Aggregate]:
     """Every measure as an aggregate expression; ``today`` (a local date) decides what is overdue."""
-    not_due = Q(deadline__isnull=True) | Q(deadline__gte=today)
     per_level = {
         "found": Q(),
         "closed": CLOSED,
-        "open": OPEN,
         "overdue_open": overdue_condition(today),
-        "on_schedule": CLOSED | (OPEN & not_due),
         "closed_on_time": closed_on_time(),
         "closed_handed_over": CLOSED & HANDED_OVER,
     }
     result: dict[str, Aggregate] = {}
-    for prefix, level in LEVELS.items():
+    for prefix in ("general_", "major_"):
+        level = LEVELS[prefix]
         for name, condition in per_level.items():
             result[prefix + name] = Count("pk", filter=level & condition)
         result[prefix + "close_days"] = Sum(days_to_close(), filter=level & CLOSED & HANDED_OVER)
@@ -120,11 +125,19 @@ def measures(today: datetime.date) -> dict[str, Aggregate]:
 
 @functools.cache
 def measure_names() -> tuple[str, ...]:
+    """What the database computes per group."""
     return tuple(measures(datetime.date(2000, 1, 1)))
 
 
+@functools.cache
+def value_names() -> tuple[str, ...]:
+    """What a group's measures hold: the database's, and the overall sums of the per-level ones."""
+    return (*measure_names(), *PER_LEVEL)
+
+
 def normalize(raw: Mapping[str, Any]) -> dict[str, int | Decimal]:
-    """A database row of measures as plain numbers: 0 for an empty sum, whole days for durations."""
+    """A database row of measures as plain numbers (0 for an empty sum, whole days for durations), with
+    the overall measures added up from 一般 and 重大."""
     values: dict[str, int | Decimal] = {}
     for name in measure_names():
         value = raw.get(name)
@@ -133,12 +146,14 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, int | Decimal]:
         elif isinstance(value, datetime.timedelta):
             value = value.days
         values[name] = value
+    for name in PER_LEVEL:
+        values[name] = values[f"general_{name}"] + values[f"major_{name}"]
     return values
 
 
 def add(rows: Iterable[Mapping[str, int | Decimal]]) -> dict[str, int | Decimal]:
     """The measures of the union of disjoint groups: the sum of theirs."""
-    total: dict[str, int | Decimal] = dict.fromkeys(measure_names(), 0)
+    total: dict[str, int | Decimal] = dict.fromkeys(value_names(), 0)
     for row in rows:
         for name in total:
             total[name] += row[name]
@@ -173,14 +188,21 @@ def _mean_days(code: str, label: str, total: str, count: str) -> Metric:
 
 def _per_level(prefix: str) -> list[Metric]:
     p, label = prefix, LEVEL_LABELS[prefix]
+    found, closed, overdue = f"{p}found", f"{p}closed", f"{p}overdue_open"
     return [
-        _count(f"{p}found", f"{label}排查隐患数"),
-        _count(f"{p}closed", f"{label}已销号"),
-        _count(f"{p}open", f"{label}未整改数"),
-        _rate(f"{p}closure_rate", f"{label}整改率", f"{p}closed", f"{p}found"),
-        _count(f"{p}overdue_open", f"{label}逾期未整改"),
-        _rate(f"{p}on_time_rate", f"{label}按期整改率", f"{p}closed_on_time", f"{p}closed"),
-        _rate(f"{p}on_schedule_rate", f"{label}序时整改率", f"{p}on_schedule", f"{p}found"),
+        _count(found, f"{label}排查隐患数"),
+        _count(closed, f"{label}已销号"),
+        # Every counted hazard is open or closed; 序时: closed, or open and not yet past its deadline.
+        Metric(f"{p}open", f"{label}未整改数", "count", lambda m: m[found] - m[closed]),
+        _rate(f"{p}closure_rate", f"{label}整改率", closed, found),
+        _count(overdue, f"{label}逾期未整改"),
+        _rate(f"{p}on_time_rate", f"{label}按期整改率", f"{p}closed_on_time", closed),
+        Metric(
+            f"{p}on_schedule_rate",
+            f"{label}序时整改率",
+            "rate",
+            lambda m: _ratio(m[found] - m[overdue], m[found], RATE_PLACES),
+        ),
         _mean_days(f"{p}avg_days_to_close", f"{label}平均整改天数", f"{p}close_days", f"{p}closed_handed_over"),
     ]
 
