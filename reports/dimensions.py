@@ -28,8 +28,7 @@ from hazards.models import Sector
 class Scope:
     """What a report covers, in reference terms: where its groups come from."""
 
-    root: Region | None  # the top of the region tree covered
-    everywhere: bool  # no top: every region (an administrator); otherwise no root means no region at all
+    roots: tuple[Region, ...]  # the tops of the region trees covered (none: no region at all)
     sector: Sector | None  # the sector subtree asked for, if any
     level: str | None
     found_after: datetime.date | None
@@ -92,14 +91,14 @@ def _ids(keys: Iterable[Hashable]) -> list[int]:
 
 
 def _regions_at(level: str, scope: Scope) -> list[int]:
-    """The regions of ``level`` under the scope's root, or above it when the root lies below that level."""
-    regions = Region.objects.filter(level=level)
-    if scope.root is not None:
-        ancestors = [code for code in scope.root.path.split("/") if code]
-        regions = regions.filter(Q(path__startswith=scope.root.path) | Q(code__in=ancestors))
-    elif not scope.everywhere:
+    """The regions of ``level`` under the scope's roots, or above a root that lies below that level."""
+    if not scope.roots:
         return []
-    return list(regions.order_by("code").values_list("pk", flat=True))
+    covered = Q()
+    for root in scope.roots:
+        ancestors = [code for code in root.path.split("/") if code]
+        covered |= Q(path__startswith=root.path) | Q(code__in=ancestors)
+    return list(Region.objects.filter(covered, level=level).order_by("code").values_list("pk", flat=True))
 
 
 class RegionDimension(Dimension):

@@ -19,9 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import Role
 from accounts.models import Region, User
-from accounts.querysets import sees_everything
 from hazards.models import Hazard, Sector
 from reports import metrics
 from reports.dimensions import DIMENSIONS, Dimension, Group, Scope
@@ -81,19 +79,10 @@ def hazards_for(user: User, query: StatsQuery) -> QuerySet[Hazard]:
 
 def scope_for(user: User, query: StatsQuery, today: datetime.date) -> Scope:
     """Where the groups of a report come from: the region asked for, or the top of the caller's
-    jurisdiction (a unit contact's is where the unit is)."""
-    root, everywhere = query.region, False
-    if root is None:
-        if sees_everything(user):
-            everywhere = True
-        elif user.role == Role.UNIT_CONTACT:
-            unit = user.unit
-            root = unit.region if unit is not None else None
-        else:
-            root = cast(Region | None, Region.cached.get(user.region_id))
+    jurisdiction as the region pickers start from it (a unit contact's is where the unit is)."""
+    roots = (query.region,) if query.region is not None else tuple(Region.objects.roots_for(user))
     return Scope(
-        root=root,
-        everywhere=everywhere,
+        roots=roots,
         sector=query.sector,
         level=query.level,
         found_after=query.found_after,
