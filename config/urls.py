@@ -11,6 +11,7 @@ admin.site.index_title = "基础数据与隐患台账"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("hazards.api.urls")),
+    path("", include("reports.api.urls")),
     path("", include("reminders.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -25,6 +25,9 @@ from tests.conftest import World, future_deadline
 PUBLIC = {"login", "logout", "api:token", "api:schema", "api:docs", "api:redoc"}
 # Reference lists every signed-in user reads whole (code lists, not anyone's records): no outsider exists.
 UNSCOPED_BASENAMES = {"sector", "department"}
+# Figures over the caller's jurisdiction, narrowed by a region code in the query rather than an id in the
+# path: a region outside the jurisdiction is a 404, and without one an outsider counts only their own.
+SCOPED_BY_REGION_PARAMETER = {"api:stats-closure"}
 
 
 def api_viewsets(patterns) -> dict[str, type]:
@@ -166,6 +169,19 @@ def test_an_outsider_gets_404_on_every_record_route(world, client, hongqi, route
         answers = {method: request(url).status_code for method, request in send.items()}
         # 405 says only that the method is wrong for every id alike; anything else must be 404.
         assert set(answers.values()) <= {404, 405} and 404 in answers.values(), (url, answers)
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED_BY_REGION_PARAMETER))
+def test_an_outsider_gets_404_for_figures_of_a_region_outside_their_jurisdiction(world, hongqi, name):
+    assert name in {route.name for route in GUARDED}
+    api = APIClient()
+    api.force_authenticate(world.wb_officer)
+    url = reverse(name)
+    for code in (world.hongqi.code, hongqi["region"], world.city.code):
+        response = api.get(url, {"region": code})
+        assert response.status_code == 404, (url, code, response.status_code)
+    own = api.get(url)
+    assert own.status_code == 200 and own.json()["total"]["found"] == 0, own.json()
 
 
 @pytest.mark.parametrize("route", GUARDED, ids=lambda route: route.name)

@@ -8,6 +8,14 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error shape (core.api.errors), for the OpenAPI schema."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()
+
+
 class StrictSerializer(serializers.Serializer):
     """Unknown fields are an error, not silently ignored: a typo must not lose what the client meant."""
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit, Sector
+from core.api.serializers import ErrorSerializer as ErrorSerializer  # the error shape, documented once
 from core.api.serializers import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
 from hazards.choices import (
     AttachmentPhase,
@@ -497,9 +498,3 @@ class ConflictSerializer(serializers.Serializer):
     message = serializers.CharField()
     fields = serializers.DictField()
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField()

@@ -1,0 +1,129 @@
+"""The live computation: one GROUP BY query over the caller's hazards computes every measure of
+``reports.metrics`` for every group, and the groups with nothing are filled in with zeros.
+
+This is the reference answer. The rollup table (a later slice of issue 11) will answer the common
+questions from stored measures, and fall back here for any filter it cannot answer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Region, Sector, User
+from hazards.models import Hazard
+from reports import metrics
+from reports.dimensions import DIMENSIONS, Dimension, Group, Scope
+
+# A table has at most this many rows: township × sector for a whole province is a job for the rollup
+# and an export, not for one request.
+MAX_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """What a report asks for, already checked: dimensions by code, inclusive local dates, and the
+    region (inside the caller's jurisdiction) and sector to narrow to."""
+
+    group_by: tuple[str, ...] = ()
+    found_after: datetime.date | None = None
+    found_before: datetime.date | None = None
+    level: str | None = None
+    region: Region | None = None
+    sector: Sector | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    groups: tuple[Group, ...]
+    values: dict[str, metrics.Value]
+
+
+@dataclass(frozen=True)
+class Table:
+    query: StatsQuery
+    dimensions: tuple[Dimension, ...]
+    rows: list[Row]
+    total: dict[str, metrics.Value]
+    as_of: datetime.datetime  # when the figures were computed
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+def hazards_for(user: User, query: StatsQuery) -> QuerySet[Hazard]:
+    """The hazards a report over ``query`` counts: the caller's, never the voided, narrowed by the query."""
+    hazards = Hazard.objects.visible_to(user).counted()
+    if query.region is not None:
+        hazards = hazards.within(query.region)
+    if query.sector is not None:
+        hazards = hazards.in_sector(query.sector.code)
+    if query.level:
+        hazards = hazards.filter(level=query.level)
+    if query.found_after:
+        hazards = hazards.filter(found_at__gte=local_midnight(query.found_after))
+    if query.found_before:
+        hazards = hazards.filter(found_at__lt=local_midnight(query.found_before + datetime.timedelta(days=1)))
+    return hazards
+
+
+def scope_for(user: User, query: StatsQuery, today: datetime.date) -> Scope:
+    """Where the groups of a report come from: the region asked for, or the top of the caller's
+    jurisdiction as the region pickers start from it (a unit contact's is where the unit is)."""
+    roots = (query.region,) if query.region is not None else tuple(Region.objects.roots_for(user))
+    return Scope(
+        roots=roots,
+        sector=query.sector,
+        level=query.level,
+        found_after=query.found_after,
+        found_before=query.found_before,
+        today=today,
+    )
+
+
+def closure_table(*, user: User, query: StatsQuery) -> Table:
+    as_of = timezone.now()
+    today = timezone.localdate(as_of)
+    dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
+    aggregates = metrics.measures(today)
+    hazards = hazards_for(user, query)
+
+    found: dict[tuple[Hashable, ...], dict] = {}
+    if dimensions:
+        aliases = {f"by_{dimension.code}": dimension.expression() for dimension in dimensions}
+        # Rows keyed by the aliases given here, which the stubs cannot know.
+        grouped = cast(Iterable[dict[str, Any]], hazards.values(**aliases).annotate(**aggregates).order_by())
+        for raw in grouped:
+            key = tuple(dimension.normalize(raw[alias]) for dimension, alias in zip(dimensions, aliases, strict=True))
+            values = metrics.normalize(raw)
+            found[key] = metrics.add([found[key], values]) if key in found else values
+    else:
+        found[()] = metrics.normalize(hazards.aggregate(**aggregates))
+
+    scope = scope_for(user, query, today)
+    axes = [dimension.groups(scope, {key[i] for key in found}) for i, dimension in enumerate(dimensions)]
+    size = math.prod(len(axis) for axis in axes)
+    if size > MAX_ROWS:
+        message = _("分组过多（%(n)d 组，最多 %(max)d 组），请缩小区划、行业或期间范围。") % {
+            "n": size,
+            "max": MAX_ROWS,
+        }
+        raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
+
+    zeros = metrics.normalize({})
+    rows = [
+        Row(combination, metrics.evaluate(found.get(tuple(group.key for group in combination), zeros)))
+        for combination in itertools.product(*axes)
+    ]
+    total = metrics.evaluate(metrics.add(found.values()))
+    return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of)

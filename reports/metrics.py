@@ -1,0 +1,240 @@
+"""The figures of every report, each defined once (docs/design.md, "Reports as built").
+
+Two layers, so that one GROUP BY query computes a whole table and a coarser figure is always the sum
+of finer ones:
+
+- a *measure* is additive, a count or a sum over hazards, written as one Django aggregate expression
+  (``measures()``); the overall ones are the sums of the 一般 and the 重大 ones. The total of a table, a
+  county made of its townships, and later the rollup table's rows are all sums of measures; nothing is
+  averaged twice.
+- a *metric* is what a report shows (``METRICS``): a measure, a difference or a ratio of measures, worked
+  out in Python from a group's measures and rounded there (rates to 4 decimal places, days to 1, 万元 to
+  2).
+
+Every measure counts ``Hazard.objects.counted()`` (voided hazards count nowhere) and reads dates as
+Asia/Shanghai local dates. ``TruncDate`` with the time zone is translated for PostgreSQL and SQLite
+alike, and so is the subtraction of two dates (``make run`` uses SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Aggregate, Count, DurationField, Exists, ExpressionWrapper, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from hazards.choices import OPEN_STATUSES, AuthorityLevel, Level, Status
+from hazards.models import FIVE_IN_PLACE_FIELDS, Hazard, SupervisionListing
+from hazards.querysets import overdue_condition, under_supervision
+
+Value = int | Decimal | None
+
+RATE_PLACES = Decimal("0.0001")
+DAYS_PLACES = Decimal("0.1")
+FUNDS_PLACES = Decimal("0.01")
+YUAN_PER_WAN = Decimal(10_000)
+
+CLOSED = Q(status=Status.CLOSED)
+OPEN = Q(status__in=OPEN_STATUSES)
+HANDED_OVER = Q(assigned_at__isnull=False)  # 交单 happened (即查即改 has none)
+LEVELS = {"general_": Q(level=Level.GENERAL), "major_": Q(level=Level.MAJOR)}
+LEVEL_LABELS = {"": "", "general_": "一般·", "major_": "重大·"}
+
+
+def local_date(field: str) -> TruncDate:
+    """The Asia/Shanghai calendar date of a timestamp column."""
+    return TruncDate(field, tzinfo=timezone.get_default_timezone())
+
+
+def _recorded(name: str) -> Q:
+    field = Hazard._meta.get_field(name)
+    return Q(**{f"{name}__isnull": False}) if field.null else ~Q(**{name: ""})
+
+
+def _any(conditions: Iterable[Q]) -> Q:
+    result = Q()
+    for condition in conditions:
+        result |= condition
+    return result
+
+
+# 列入治理计划: a 治理方案 is on file when any part of it is recorded; 五到位 when all five are.
+HAS_PLAN = _any(_recorded(name) for name in FIVE_IN_PLACE_FIELDS)
+FIVE_IN_PLACE = Q(*(_recorded(name) for name in FIVE_IN_PLACE_FIELDS))
+
+
+def closed_on_time() -> Q:
+    """销号 on or before the deadline in force (extensions move it); 即查即改 has no deadline and is on time."""
+    return CLOSED & (Q(deadline__isnull=True) | Q(deadline__gte=local_date("closed_at")))
+
+
+def days_to_close() -> ExpressionWrapper:
+    """Whole days from the local date of 交单 to the local date of 销号."""
+    return ExpressionWrapper(local_date("closed_at") - local_date("assigned_at"), output_field=DurationField())
+
+
+def ever_listed(**conditions: Any) -> Q:
+    """The hazard has (had) a 挂牌督办 listing; listings are lifted only when the hazard is closed or voided."""
+    return Q(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), **conditions)))
+
+
+# The measures counted for 一般 and for 重大 separately; the overall figure is their sum, since every
+# hazard is one or the other (``normalize``), which spares the query a third pass over each condition.
+PER_LEVEL = ("found", "closed", "overdue_open", "closed_on_time", "closed_handed_over", "close_days")
+
+
+def measures(today: datetime.date) -> dict[str, Aggregate]:
+    """Every measure as an aggregate expression; ``today`` (a local date) decides what is overdue."""
+    per_level = {
+        "found": Q(),
+        "closed": CLOSED,
+        "overdue_open": overdue_condition(today),
+        "closed_on_time": closed_on_time(),
+        "closed_handed_over": CLOSED & HANDED_OVER,
+    }
+    result: dict[str, Aggregate] = {}
+    for prefix in ("general_", "major_"):
+        level = LEVELS[prefix]
+        for name, condition in per_level.items():
+            result[prefix + name] = Count("pk", filter=level & condition)
+        result[prefix + "close_days"] = Sum(days_to_close(), filter=level & CLOSED & HANDED_OVER)
+    # Only 重大 hazards are listed, and a listed one keeps its level (hazards.services): testing the level
+    # first spares the subquery for every general hazard.
+    major = LEVELS["major_"]
+    result |= {
+        "major_in_plan": Count("pk", filter=major & OPEN & HAS_PLAN),
+        "major_five_in_place": Count("pk", filter=major & OPEN & HAS_PLAN & FIVE_IN_PLACE),
+        "supervised": Count("pk", filter=major & ever_listed()),
+        "supervised_closed": Count("pk", filter=major & CLOSED & ever_listed()),
+        "supervised_open": Count("pk", filter=major & OPEN & Q(under_supervision())),
+        **{
+            f"supervised_{level}": Count("pk", filter=major & ever_listed(authority_level=level))
+            for level in AuthorityLevel.values
+        },
+        "major_plan_funds": Sum("plan_funds", filter=major),
+        "general_cost": Sum("cost", filter=LEVELS["general_"]),
+    }
+    return result
+
+
+@functools.cache
+def measure_names() -> tuple[str, ...]:
+    """What the database computes per group."""
+    return tuple(measures(datetime.date(2000, 1, 1)))
+
+
+@functools.cache
+def value_names() -> tuple[str, ...]:
+    """What a group's measures hold: the database's, and the overall sums of the per-level ones."""
+    return (*measure_names(), *PER_LEVEL)
+
+
+def normalize(raw: Mapping[str, Any]) -> dict[str, int | Decimal]:
+    """A database row of measures as plain numbers (0 for an empty sum, whole days for durations), with
+    the overall measures added up from 一般 and 重大."""
+    values: dict[str, int | Decimal] = {}
+    for name in measure_names():
+        value = raw.get(name)
+        if value is None:
+            value = 0
+        elif isinstance(value, datetime.timedelta):
+            value = value.days
+        values[name] = value
+    for name in PER_LEVEL:
+        values[name] = values[f"general_{name}"] + values[f"major_{name}"]
+    return values
+
+
+def add(rows: Iterable[Mapping[str, int | Decimal]]) -> dict[str, int | Decimal]:
+    """The measures of the union of disjoint groups: the sum of theirs."""
+    total: dict[str, int | Decimal] = dict.fromkeys(value_names(), 0)
+    for row in rows:
+        for name in total:
+            total[name] += row[name]
+    return total
+
+
+def _ratio(numerator: int | Decimal, denominator: int | Decimal, places: Decimal) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str  # the column header, as reports print it
+    kind: str  # "count" (项), "rate" (0–1, null without a denominator), "days" or "funds" (万元)
+    compute: Callable[[Mapping[str, int | Decimal]], Value]
+
+
+def _count(code: str, label: str, measure: str | None = None) -> Metric:
+    return Metric(code, label, "count", lambda m: m[measure or code])
+
+
+def _rate(code: str, label: str, numerator: str, denominator: str) -> Metric:
+    return Metric(code, label, "rate", lambda m: _ratio(m[numerator], m[denominator], RATE_PLACES))
+
+
+def _mean_days(code: str, label: str, total: str, count: str) -> Metric:
+    return Metric(code, label, "days", lambda m: _ratio(m[total], m[count], DAYS_PLACES))
+
+
+def _per_level(prefix: str) -> list[Metric]:
+    p, label = prefix, LEVEL_LABELS[prefix]
+    found, closed, overdue = f"{p}found", f"{p}closed", f"{p}overdue_open"
+    return [
+        _count(found, f"{label}排查隐患数"),
+        _count(closed, f"{label}已销号"),
+        # Every counted hazard is open or closed; 序时: closed, or open and not yet past its deadline.
+        Metric(f"{p}open", f"{label}未整改数", "count", lambda m: m[found] - m[closed]),
+        _rate(f"{p}closure_rate", f"{label}整改率", closed, found),
+        _count(overdue, f"{label}逾期未整改"),
+        _rate(f"{p}on_time_rate", f"{label}按期整改率", f"{p}closed_on_time", closed),
+        Metric(
+            f"{p}on_schedule_rate",
+            f"{label}序时整改率",
+            "rate",
+            lambda m: _ratio(m[found] - m[overdue], m[found], RATE_PLACES),
+        ),
+        _mean_days(f"{p}avg_days_to_close", f"{label}平均整改天数", f"{p}close_days", f"{p}closed_handed_over"),
+    ]
+
+
+def _funds(m: Mapping[str, int | Decimal]) -> Decimal:
+    total = Decimal(m["major_plan_funds"]) + Decimal(m["general_cost"]) / YUAN_PER_WAN
+    return total.quantize(FUNDS_PLACES, rounding=ROUND_HALF_UP)
+
+
+METRICS: tuple[Metric, ...] = (
+    *_per_level(""),
+    *_per_level("general_"),
+    *_per_level("major_"),
+    _count("major_in_plan", "列入治理计划的重大隐患"),
+    _count("major_five_in_place", "其中：达到“五到位”"),
+    _count("supervised", "挂牌督办"),
+    _count("supervised_open", "挂牌未整改"),
+    _rate("supervised_closure_rate", "挂牌整改率", "supervised_closed", "supervised"),
+    _count("supervised_province", "其中：省级挂牌"),
+    _count("supervised_city", "其中：市级挂牌"),
+    _count("supervised_county", "其中：县级挂牌"),
+    Metric(
+        "major_funds",
+        "重大隐患治理资金（万元）",
+        "funds",
+        lambda m: Decimal(m["major_plan_funds"]).quantize(FUNDS_PLACES, rounding=ROUND_HALF_UP),
+    ),
+    Metric("funds", "累计落实治理资金（万元）", "funds", _funds),
+)
+METRIC_BY_CODE = {metric.code: metric for metric in METRICS}
+
+
+def evaluate(values: Mapping[str, int | Decimal]) -> dict[str, Value]:
+    """Every metric of one group, from its measures."""
+    return {metric.code: metric.compute(values) for metric in METRICS}
