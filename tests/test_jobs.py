@@ -7,10 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core import jobs
@@ -178,14 +181,15 @@ def write_ledger(job_id: int) -> None:
         jobs.job_fail(job_id=job_id, message="导出失败，请稍后重试。")
 
 
-def test_a_real_export_runs_through_start_advance_and_finish(world):
+def test_a_real_export_runs_through_start_advance_and_finish(world, as_user):
     hazards = [world.listed(title=f"隐患{n}") for n in range(5)]
     job = jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={})
     write_ledger(job.pk)
     write_ledger(job.pk)  # a repeated message finds the job finished and does nothing
     job.refresh_from_db()
     assert (job.state, job.done, job.total) == (JobState.SUCCEEDED, 5, 5)
-    rows = list(csv.reader(io.StringIO(job.result.read().decode("utf-8-sig"))))
+    response = as_user(world.hq_officer).get(reverse("core:job_result", args=[job.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == ["编号", "标题"]
     assert [row[0] for row in rows[1:]] == [hazard.number for hazard in hazards]
 
@@ -213,3 +217,132 @@ def test_an_inactive_owner_sees_no_job(world, job):
     world.hq_officer.is_active = False
     world.hq_officer.save()
     assert not Job.objects.visible_to(world.hq_officer).exists()
+
+
+# --- the API ---------------------------------------------------------------------------------------
+
+
+def test_the_owner_reads_the_job_and_its_progress(world, job):
+    running(job, done=3, total=12)
+    response = api_as(world.hq_officer).get(f"/api/v1/jobs/{job.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {
+        "id",
+        "kind",
+        "state",
+        "state_display",
+        "done",
+        "total",
+        "percent",
+        "error",
+        "result_url",
+        "created_at",
+        "started_at",
+        "finished_at",
+    }
+    assert (body["state"], body["state_display"], body["done"], body["total"], body["percent"]) == (
+        "running",
+        "进行中",
+        3,
+        12,
+        25,
+    )
+    assert body["result_url"] is None and body["finished_at"] is None
+
+
+def test_the_percent_is_null_while_the_total_is_unknown(world, job):
+    running(job, done=3)
+    assert api_as(world.hq_officer).get(f"/api/v1/jobs/{job.pk}/").json()["percent"] is None
+
+
+def test_the_owner_downloads_the_result_through_the_api(world, job):
+    succeeded(job)
+    client = api_as(world.hq_officer)
+    url = client.get(f"/api/v1/jobs/{job.pk}/").json()["result_url"]
+    assert url == f"http://testserver/api/v1/jobs/{job.pk}/result/"
+    response = client.get(url, HTTP_ACCEPT="application/octet-stream")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == CSV
+    assert "attachment" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("persona", ["hq_supervisor", "wb_officer", "city_office"])
+def test_anyone_but_the_owner_gets_404_from_the_api(world, job, persona):
+    succeeded(job)
+    client = api_as(getattr(world, persona))
+    for url in (f"/api/v1/jobs/{job.pk}/", f"/api/v1/jobs/{job.pk}/result/"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_an_anonymous_client_gets_401(world, job):
+    assert APIClient().get(f"/api/v1/jobs/{job.pk}/").status_code == 401
+
+
+def test_there_is_no_list_of_jobs_and_no_result_before_the_finish(world, job):
+    client = api_as(world.hq_officer)
+    assert client.get("/api/v1/jobs/").status_code == 404
+    running(job)
+    assert client.get(f"/api/v1/jobs/{job.pk}/result/").status_code == 404
+
+
+# --- the page fragment -------------------------------------------------------------------------------
+
+
+def progress(client, job: Job) -> str:
+    response = client.get(reverse("core:job_progress", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_fragment_polls_itself_while_the_job_is_queued_or_running(world, job, as_user):
+    client = as_user(world.hq_officer)
+    html = progress(client, job)
+    assert 'hx-trigger="every 2s"' in html and "排队中" in html
+    html = progress(client, running(job, done=3, total=12))
+    assert 'hx-trigger="every 2s"' in html
+    assert f'hx-get="{reverse("core:job_progress", args=[job.pk])}"' in html and 'hx-swap="outerHTML"' in html
+    assert "进行中" in html and "已完成 3 / 12" in html and 'aria-valuenow="25"' in html
+    assert "下载结果" not in html
+
+
+def test_the_fragment_stops_polling_and_offers_the_download_when_done(world, job, as_user):
+    html = progress(as_user(world.hq_officer), succeeded(job))
+    assert "hx-trigger" not in html and "hx-get" not in html
+    assert "已完成" in html and "已完成 1 / 1" in html
+    assert f'href="{reverse("core:job_result", args=[job.pk])}"' in html and "下载结果" in html
+    assert "/media/" not in html
+
+
+def test_the_fragment_of_a_failed_job_shows_the_error_and_stops_polling(world, job, as_user):
+    running(job, done=3, total=12)
+    jobs.job_fail(job_id=job.pk, message="第 4 行缺少“整改期限”。")
+    html = progress(as_user(world.hq_officer), job)
+    assert "hx-trigger" not in html
+    assert "失败" in html and "第 4 行缺少“整改期限”。" in html and "下载结果" not in html
+
+
+def test_the_owner_downloads_the_result_from_the_page(world, job, as_user):
+    succeeded(job)
+    response = as_user(world.hq_officer).get(reverse("core:job_result", args=[job.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == CSV
+    assert "filename*=utf-8''%E9%9A%90%E6%82%A3%E5%8F%B0%E8%B4%A6.csv" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("persona", ["hq_supervisor", "wb_officer", "unit_demo"])
+def test_anyone_but_the_owner_gets_404_for_the_fragment_and_the_download(world, job, as_user, persona):
+    succeeded(job)
+    client = as_user(getattr(world, persona))
+    for name in ("core:job_progress", "core:job_result"):
+        assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+
+def test_the_progress_bar_styles_are_in_the_built_bootstrap():
+    """scripts/assets.py keeps only the Bootstrap rules some template names (and the component must be
+    compiled in, scripts/bootstrap.scss)."""
+    css = open(finders.find("vendor/bootstrap/bootstrap.min.css"), encoding="utf-8").read()  # noqa: SIM115
+    for name in ("progress", "progress-bar", "progress-bar-striped", "progress-bar-animated"):
+        assert re.search(rf"\.{name}\s*[{{,]", css), name
