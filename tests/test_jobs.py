@@ -10,7 +10,7 @@ import logging
 import re
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -346,3 +346,32 @@ def test_the_progress_bar_styles_are_in_the_built_bootstrap():
     css = open(finders.find("vendor/bootstrap/bootstrap.min.css"), encoding="utf-8").read()  # noqa: SIM115
     for name in ("progress", "progress-bar", "progress-bar-striped", "progress-bar-animated"):
         assert re.search(rf"\.{name}\s*[{{,]", css), name
+
+
+# --- the admin -------------------------------------------------------------------------------------
+
+
+def test_a_superuser_sees_every_job_in_the_admin_and_downloads_its_result(world, job, client):
+    succeeded(job)
+    client.force_login(world.admin)
+    page = client.get(reverse("admin:core_job_changelist")).content.decode()
+    assert "后台任务" in page and "reports.export" in page and "已完成" in page and "1 / 1" in page
+    detail = client.get(reverse("admin:core_job_change", args=[job.pk])).content.decode()
+    download = reverse("admin:core_job_result", args=[job.pk])
+    assert download in detail and "/media/" not in detail
+    assert b"".join(client.get(download).streaming_content) == CSV
+    assert client.post(reverse("admin:core_job_change", args=[job.pk]), {"kind": "x"}).status_code == 403
+
+
+def test_other_staff_see_only_their_own_jobs_in_the_admin(world, job, client):
+    succeeded(job)
+    officer = world.wb_officer
+    officer.is_staff = True
+    officer.save()
+    officer.user_permissions.add(Permission.objects.get(codename="view_job", content_type__app_label="core"))
+    own = jobs.job_create(kind="reports.export", owner=officer, scope={})
+    client.force_login(officer)
+    listed = client.get(reverse("admin:core_job_changelist")).context["cl"].result_list
+    assert [row.pk for row in listed] == [own.pk]
+    assert client.get(reverse("admin:core_job_change", args=[job.pk])).status_code == 302
+    assert client.get(reverse("admin:core_job_result", args=[job.pk])).status_code == 404
