@@ -34,5 +34,6 @@ class ScopedReadOnlyViewSet(mixins.ListModelMixin, ScopedRetrieveViewSet):
     pass
 
 
+# Readable in full by every signed-in user: code lists with no jurisdiction of their own.
 class UnscopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Readable in full by every signed-in user: code lists with no jurisdiction of their own."""
+    pass
