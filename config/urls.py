@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("hazards.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("reminders.api.urls")),
+    path("", include("core.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("hazards.urls")),
     path("", include("accounts.urls")),
     path("", include("reminders.urls")),
+    path("", include("core.urls")),
 ]
 
 handler404 = "core.api.errors.api_aware_404"

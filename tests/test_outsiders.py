@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 from rest_framework.viewsets import GenericViewSet
 
-from core.api.viewsets import ScopedReadOnlyViewSet, UnscopedReadOnlyViewSet
+from core import jobs
+from core.api.viewsets import ScopedRetrieveViewSet, UnscopedReadOnlyViewSet
 from hazards import services
 from hazards.choices import AuthorityLevel
 from hazards.views.actions import SPEC_BY_SLUG
@@ -97,6 +99,9 @@ def hongqi(world: World) -> dict[str, int | str]:
         hazard=world.rectifying(), by=world.unit_demo, requested_deadline=future_deadline(30), reason="设备到货延迟"
     )
     message = InboxMessage.objects.create(recipient=world.hq_officer, title="提醒", body="有一条隐患待验收。")
+    job = jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={"county": world.hongqi.code})
+    jobs.job_start(job_id=job.pk, total=1)
+    jobs.job_finish(job_id=job.pk, result=ContentFile("编号,标题\n".encode()), name="隐患台账.csv")
     return {
         "hazard": submitted.pk,
         "major": major.pk,
@@ -106,6 +111,7 @@ def hongqi(world: World) -> dict[str, int | str]:
         "message": message.pk,
         "region": world.hq_township.code,
         "unit": world.hq_unit.pk,
+        "job": job.pk,
     }
 
 
@@ -123,6 +129,7 @@ def fill(route: Route, records: dict[str, int | str]) -> list[str] | None:
     by_params = {
         ("pk",): lambda: [reverse(route.name, args=[records["hazard"]])],
         ("message_id",): lambda: [reverse(route.name, args=[records["message"]])],
+        ("job_id",): lambda: [reverse(route.name, args=[records["job"]])],
         ("pk", "attachment_id"): lambda: [reverse(route.name, args=[records["hazard"], records["attachment"]])],
         ("pk", "listing_id"): lambda: [reverse(route.name, args=[records["major"], records["listing"]])],
         ("pk", "slug"): lambda: [reverse(route.name, args=[records["hazard"], slug]) for slug in ACTION_SLUGS],
@@ -136,7 +143,7 @@ def test_every_api_viewset_is_scoped_unless_its_base_says_otherwise():
     viewsets = api_viewsets(get_resolver().url_patterns)
     assert viewsets, "the API router registered no viewset"
     for cls in viewsets.values():
-        assert issubclass(cls, ScopedReadOnlyViewSet | UnscopedReadOnlyViewSet), f"{cls.__name__} has no scoping base"
+        assert issubclass(cls, ScopedRetrieveViewSet | UnscopedReadOnlyViewSet), f"{cls.__name__} has no scoping base"
     unscoped = {basename for basename, cls in viewsets.items() if issubclass(cls, UnscopedReadOnlyViewSet)}
     assert unscoped == UNSCOPED_BASENAMES
 

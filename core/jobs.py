@@ -1,0 +1,89 @@
+"""Background jobs (后台任务): the one way a ``Job`` row changes, for the Celery tasks that run them.
+
+A view creates the job and queues its task with the id once the transaction commits; the task claims
+it with ``job_start`` (None: another worker has it, or it already ran, so there is nothing to do),
+reports progress with ``job_advance`` and ends with ``job_finish`` or ``job_fail``. Each step is one
+conditional UPDATE from the state before it: two workers never both run a job, and a finished job
+never moves again, whatever a late or repeated message does.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser as User
+from django.core.files.base import File
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.choices import UNFINISHED_JOB_STATES, JobState
+from core.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def job_create(*, kind: str, owner: User, scope: dict[str, Any]) -> Job:
+    """A queued job of ``kind`` (e.g. "reports.export") for ``owner``; ``scope`` says what it works on
+    (JSON, e.g. the filters of an export). Queue its task with ``transaction.on_commit``."""
+    return Job.objects.create(kind=kind, owner_id=owner.pk, scope=scope)
+
+
+def job_start(*, job_id: int, total: int | None = None) -> Job | None:
+    """Claim the queued job for this worker: the job, running, or None if someone else claimed it first
+    (or it is finished). ``total`` is the number of items to do, when known already."""
+    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, started_at=timezone.now(), done=0, total=total
+    )
+    if claimed != 1:
+        return None
+    return Job.objects.get(pk=job_id)
+
+
+def job_advance(*, job_id: int, done: int, total: int | None = None) -> bool:
+    """Record progress of a running job: one UPDATE and nothing else, so call it per batch of items
+    rather than per item. False once the job is no longer running (a finished job keeps what it
+    ended with): the task may stop."""
+    fields: dict[str, Any] = {"done": done} if total is None else {"done": done, "total": total}
+    return Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(**fields) == 1
+
+
+def job_finish(*, job_id: int, result: File | None = None, name: str = "") -> bool:
+    """Mark the running job succeeded, with ``result`` stored as its file under ``name`` (the name its
+    owner downloads, e.g. "隐患台账.xlsx"; the file's own name if blank). False, and nothing stored,
+    if the job was not running."""
+    job = Job.objects.filter(pk=job_id, state=JobState.RUNNING).first()
+    if job is None:
+        return False
+    fields: dict[str, Any] = {
+        "state": JobState.SUCCEEDED,
+        "finished_at": timezone.now(),
+        # Finished is all done, whatever the last progress report said.
+        "done": Coalesce(F("total"), F("done")),
+    }
+    stored = ""
+    if result is not None:
+        path = job.result.field.generate_filename(job, name or result.name or "result")
+        stored = job.result.storage.save(path, result, max_length=job.result.field.max_length)
+        fields["result"] = stored
+    finished = Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(**fields) == 1
+    if not finished and stored:
+        # Failed or finished by someone else meanwhile: their outcome stands, this file is nobody's.
+        job.result.storage.delete(stored)
+    return finished
+
+
+def job_fail(*, job_id: int, message: str) -> bool:
+    """Mark the unfinished job failed with ``message``, in Chinese, which its owner reads (say what to
+    do, never the technical detail). Call it from the ``except`` block: the exception being handled
+    goes to the log with its traceback. False if the job had already finished."""
+    message = str(message).strip() or _("任务失败，请稍后重试；如仍失败请联系管理员。")
+    failed = Job.objects.filter(pk=job_id, state__in=UNFINISHED_JOB_STATES).update(
+        state=JobState.FAILED, error=message, finished_at=timezone.now()
+    )
+    outcome = "failed" if failed else "had already finished when it failed"
+    logger.error("Job %s %s: %s", job_id, outcome, message, exc_info=sys.exc_info()[0] is not None)
+    return failed == 1
