@@ -18,8 +18,21 @@ from core.models import Job
 from core.views import result_response
 
 
+class ReadOnlyMixin:
+    """View only: the rows are written by the services and are never edited or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "kind", "owner", "state", "progress", "created_at")
     list_filter = ("state",)
     ordering = ("-id",)
@@ -62,12 +75,3 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description=_("进度"))
     def progress(self, job: Job) -> str:
         return f"{job.done} / {job.total}" if job.total is not None else str(job.done)
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False

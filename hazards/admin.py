@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import RegionLevel
 from accounts.models import Region, Sector
+from core.admin import ReadOnlyMixin
 from hazards.choices import Level, Status
 from hazards.models import MAJOR_FIELDS, Attachment, ExtensionRequest, Hazard, HazardEvent, SupervisionListing
 
@@ -66,19 +67,6 @@ class EstimatedCountPaginator(Paginator):
 def _is_whole_table(queryset: QuerySet) -> bool:
     query = queryset.query
     return not (query.has_filters() or query.is_sliced or query.combinator)
-
-
-class ReadOnlyMixin:
-    """View only: the rows are written by the services and are never edited or deleted by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 class IndexedSortChangeList(ChangeList):
