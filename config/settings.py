@@ -135,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# The browser app (hazards.urls): its own Chinese login page; logging out returns to it.
+# The browser app's own Chinese login page (accounts.urls); signing in lands on 工作台, logging out returns here.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "hazards:home"
 LOGOUT_REDIRECT_URL = "login"
