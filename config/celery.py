@@ -33,4 +33,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=15),
         "options": {"expires": 3600},
     },
+    # Background jobs abandoned by a dead worker are failed (their pages stop polling); finished jobs
+    # and their result files are deleted after a week (core/jobs.py).
+    "core-tidy-jobs": {
+        "task": "core.tasks.tidy_jobs",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 3600},
+    },
 }

@@ -5,17 +5,23 @@ it with ``job_start`` (None: another worker has it, or it already ran, so there 
 reports progress with ``job_advance`` and ends with ``job_finish`` or ``job_fail``. Each step is one
 conditional UPDATE from the state before it: two workers never both run a job, and a finished job
 never moves again, whatever a late or repeated message does.
+
+A running job holds a lease, renewed by every ``job_advance``: once it has gone ``LEASE`` without one,
+its worker is presumed dead (killed, redeployed) and the redelivered message may claim it again.
+``jobs_tidy`` (a daily task) fails jobs abandoned for longer than ``ABANDONED`` so no page polls them
+forever, and deletes finished jobs and their files after ``KEEP_FOR``.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import sys
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.files.base import File
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +31,14 @@ from core.models import Job
 
 logger = logging.getLogger(__name__)
 
+# A task reports progress at least this often (per batch of items), so a lease this long lapses only
+# when its worker is gone.
+LEASE = datetime.timedelta(minutes=10)
+# Queued and never claimed, or running without progress, this long: nobody will finish it.
+ABANDONED = datetime.timedelta(hours=6)
+# A finished job and its result file are kept this long for their owner to download.
+KEEP_FOR = datetime.timedelta(days=7)
+
 
 def job_create(*, kind: str, owner: User, scope: dict[str, Any]) -> Job:
     """A queued job of ``kind`` (e.g. "reports.export") for ``owner``; ``scope`` says what it works on
@@ -33,10 +47,13 @@ def job_create(*, kind: str, owner: User, scope: dict[str, Any]) -> Job:
 
 
 def job_start(*, job_id: int, total: int | None = None) -> Job | None:
-    """Claim the queued job for this worker: the job, running, or None if someone else claimed it first
-    (or it is finished). ``total`` is the number of items to do, when known already."""
-    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, started_at=timezone.now(), done=0, total=total
+    """Claim the queued job for this worker (or a running one whose lease lapsed: its worker died): the
+    job, running, or None if another worker holds it or it is finished. ``total`` is the number of
+    items to do, when known already."""
+    now = timezone.now()
+    lapsed = Q(state=JobState.RUNNING, heartbeat_at__lt=now - LEASE)
+    claimed = Job.objects.filter(Q(state=JobState.QUEUED) | lapsed, pk=job_id).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, done=0, total=total
     )
     if claimed != 1:
         return None
@@ -47,7 +64,9 @@ def job_advance(*, job_id: int, done: int, total: int | None = None) -> bool:
     """Record progress of a running job: one UPDATE and nothing else, so call it per batch of items
     rather than per item. False once the job is no longer running (a finished job keeps what it
     ended with): the task may stop."""
-    fields: dict[str, Any] = {"done": done} if total is None else {"done": done, "total": total}
+    fields: dict[str, Any] = {"done": done, "heartbeat_at": timezone.now()}
+    if total is not None:
+        fields["total"] = total
     return Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(**fields) == 1
 
 
@@ -87,3 +106,23 @@ def job_fail(*, job_id: int, message: str) -> bool:
     outcome = "failed" if failed else "had already finished when it failed"
     logger.error("Job %s %s: %s", job_id, outcome, message, exc_info=sys.exc_info()[0] is not None)
     return failed == 1
+
+
+def jobs_tidy(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Fail the jobs nobody will finish and delete the finished ones past ``KEEP_FOR`` with their files.
+    Returns how many were failed and how many deleted; safe to run twice."""
+    now = now or timezone.now()
+    stale = now - ABANDONED
+    abandoned = Q(state=JobState.QUEUED, created_at__lt=stale) | Q(state=JobState.RUNNING, heartbeat_at__lt=stale)
+    failed = Job.objects.filter(abandoned).update(
+        state=JobState.FAILED,
+        error=_("任务已中断（处理进程停止），请重新发起。"),
+        finished_at=now,
+    )
+    expired = Job.objects.exclude(state__in=UNFINISHED_JOB_STATES).filter(finished_at__lt=now - KEEP_FOR)
+    deleted = 0
+    for job in expired.only("pk", "result").iterator():
+        if job.result.name:
+            job.result.storage.delete(job.result.name)
+        deleted += Job.objects.filter(pk=job.pk).delete()[0]
+    return failed, deleted

@@ -59,6 +59,8 @@ class Job(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # Renewed by every progress report: a running job whose worker died stops renewing it (core/jobs.py).
+    heartbeat_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     objects = JobQuerySet.as_manager()

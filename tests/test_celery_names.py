@@ -9,6 +9,7 @@ STABLE_NAMES = {
     "reminders.tasks.deliver_immediate",
     "reminders.tasks.send_digests",
     "hazards.tasks.remove_stray_files",
+    "core.tasks.tidy_jobs",
 }
 
 

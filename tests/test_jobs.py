@@ -5,8 +5,10 @@ the job's owner."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
+import pathlib
 import re
 
 import pytest
@@ -14,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core import jobs
@@ -67,6 +70,48 @@ def test_of_two_starts_only_the_first_claims_the_job(job):
     assert second is None
     job.refresh_from_db()
     assert job.total == 40
+
+
+def test_a_running_job_whose_worker_stopped_reporting_may_be_claimed_again(job):
+    running(job, done=3, total=10)
+    assert jobs.job_start(job_id=job.pk) is None  # its worker is alive: the lease holds
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - jobs.LEASE - datetime.timedelta(seconds=1))
+    again = jobs.job_start(job_id=job.pk, total=10)
+    assert again is not None and (again.state, again.done) == (JobState.RUNNING, 0)
+    assert jobs.job_start(job_id=job.pk) is None  # and the new worker holds it now
+
+
+def test_progress_renews_the_lease(job):
+    running(job, total=10)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - jobs.LEASE - datetime.timedelta(seconds=1))
+    assert jobs.job_advance(job_id=job.pk, done=5)
+    assert jobs.job_start(job_id=job.pk) is None
+
+
+def test_tidying_fails_abandoned_jobs_and_deletes_expired_ones_with_their_files(world, job, media_root):
+    now = timezone.now()
+    long_ago = now - jobs.ABANDONED - datetime.timedelta(minutes=1)
+    never_claimed = jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={})
+    Job.objects.filter(pk=never_claimed.pk).update(created_at=long_ago)
+    running(job, total=10)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=long_ago)
+    alive = running(jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={}), total=10)
+    old = succeeded(jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={}))
+    Job.objects.filter(pk=old.pk).update(finished_at=now - jobs.KEEP_FOR - datetime.timedelta(minutes=1))
+    recent = succeeded(jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={}))
+
+    assert jobs.jobs_tidy(now=now) == (2, 1)
+
+    states = dict(Job.objects.values_list("pk", "state"))
+    assert states == {
+        never_claimed.pk: JobState.FAILED,
+        job.pk: JobState.FAILED,
+        alive.pk: JobState.RUNNING,
+        recent.pk: JobState.SUCCEEDED,
+    }
+    assert Job.objects.get(pk=job.pk).error == "任务已中断（处理进程停止），请重新发起。"
+    assert [path.name for path in stored_files(media_root)] == [pathlib.Path(recent.result.name).name]
+    assert jobs.jobs_tidy(now=now) == (0, 0)
 
 
 @pytest.mark.django_db(transaction=True)
