@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns
+from core.api.docs import OfflineRedocView
 
 admin.site.site_header = "隐患清单 管理后台"
 admin.site.site_title = "隐患清单"
@@ -16,7 +17,7 @@ api_v1 = [
     path("", include("core.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]
 
 urlpatterns = [
