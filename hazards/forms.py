@@ -127,8 +127,9 @@ class HazardForm(BrowserForm):
     address = forms.CharField(max_length=256, required=False, label=_("具体位置"))
     sector = forms.ModelChoiceField(queryset=Sector.objects.none(), to_field_name="code", label=_("行业领域"))
     level = forms.ChoiceField(choices=Level.choices, initial=Level.GENERAL, label=_("隐患等级"))
-    category = forms.ChoiceField(choices=Category.choices, label=_("隐患类别"))
-    factor = forms.ChoiceField(choices=Factor.choices, label=_("隐患因素"))
+    # No preselected 类别 or 因素: a default nobody read would be saved as if someone had chosen it.
+    category = forms.ChoiceField(choices=[("", _("请选择")), *Category.choices], label=_("隐患类别"))
+    factor = forms.ChoiceField(choices=[("", _("请选择")), *Factor.choices], label=_("隐患因素"))
     source = forms.ChoiceField(choices=Source.choices, initial=Source.ROUTINE, label=_("隐患来源"))
     title = forms.CharField(max_length=200, label=_("隐患名称"))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("隐患描述"))

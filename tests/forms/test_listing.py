@@ -71,3 +71,17 @@ def test_a_unit_contact_self_reports_with_person_and_deadline(as_user, world):
 
 def test_supervisors_cannot_open_the_listing_form(as_user, world):
     assert as_user(world.hq_supervisor).get(reverse("hazards:new")).status_code == 403
+
+
+def test_category_and_factor_start_unchosen_and_must_be_chosen(as_user, world):
+    client = as_user(world.hq_officer)
+    html = client.get(reverse("hazards:new")).content.decode()
+    for name in ("category", "factor"):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        assert "selected" in re.search(r'<option value=""[^>]*>', select).group(0)
+    before = Hazard.objects.count()
+    response = client.post(reverse("hazards:new"), world.listing_form(category="", factor=""))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="error-category"' in page and 'data-testid="error-factor"' in page
+    assert Hazard.objects.count() == before
