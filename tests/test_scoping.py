@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit
-from hazards import services
+from hazards import permissions, services
 from hazards.models import Attachment, Hazard, HazardEvent
 from tests.conftest import World, future_deadline
 from tests.factories import RegionFactory, UserFactory
@@ -62,6 +62,18 @@ def test_the_rows_of_a_hazard_are_seen_with_it(world, ledger, model):
     for persona, expected in EXPECTED.items():
         visible = set(model.objects.visible_to(getattr(world, persona)).values_list("hazard_id", flat=True))
         assert visible == {ledger[name].pk for name in expected} & with_rows, persona
+
+
+def test_the_services_permission_check_agrees_with_visible_to(world, ledger):
+    """``permissions.can_see`` answers from the loaded row, without a query: it must say what the
+    database says, for every persona, a township officer and those who see nothing."""
+    township_officer = UserFactory(username="xijie", role=Role.COUNTY_OFFICER, region=world.hq_township)
+    inactive = UserFactory(username="left", role=Role.COUNTY_OFFICER, region=world.hongqi, is_active=False)
+    users = [getattr(world, persona) for persona in EXPECTED] + [township_officer, inactive, AnonymousUser()]
+    for user in users:
+        visible = set(Hazard.objects.visible_to(user).values_list("pk", flat=True))
+        for hazard in Hazard.objects.all():
+            assert permissions.can_see(user, hazard) == (hazard.pk in visible), (user, hazard.number)
 
 
 def test_weibin_officer_sees_none_of_hongqi(world, ledger):

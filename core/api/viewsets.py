@@ -19,6 +19,12 @@ from rest_framework import mixins, viewsets
 
 # Detail and action URLs without a list (a background job is polled by its id, never browsed).
 class ScopedRetrieveViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().visible_to(self.request.user)
+
+
+# A scoped list as well as the detail and action URLs.
+class ScopedReadOnlyViewSet(mixins.ListModelMixin, ScopedRetrieveViewSet):
     # What a list selects, when it differs from what the detail and action URLs read: e.g. plain rows
     # (``values()``) prepared once, where the others need model instances.
     list_queryset: QuerySet | None = None
@@ -26,12 +32,7 @@ class ScopedRetrieveViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if self.action == "list" and self.list_queryset is not None:
             return self.list_queryset.all().visible_to(self.request.user)
-        return super().get_queryset().visible_to(self.request.user)
-
-
-# A scoped list as well as the detail and action URLs.
-class ScopedReadOnlyViewSet(mixins.ListModelMixin, ScopedRetrieveViewSet):
-    pass
+        return super().get_queryset()
 
 
 # Readable in full by every signed-in user: code lists with no jurisdiction of their own.

@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit, Sector
-from core.api.serializers import ErrorSerializer as ErrorSerializer  # the error shape, documented once
 from core.api.serializers import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, StrictSerializer
 from hazards.choices import (
     AttachmentPhase,

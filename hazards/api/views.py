@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from core import idempotency
 from core.api.errors import Conflict, PreconditionFailed
 from core.api.pagination import KeysetPagination
+from core.api.serializers import ErrorSerializer
 from core.api.viewsets import ScopedReadOnlyViewSet
 from hazards import services
 from hazards.api import serializers as s
@@ -23,11 +24,11 @@ from hazards.filtersets import HazardFilterSet
 from hazards.models import ExtensionRequest, Hazard
 
 ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="输入有误"),
-    403: OpenApiResponse(s.ErrorSerializer, description="角色无权执行"),
-    404: OpenApiResponse(s.ErrorSerializer, description="不存在或不在辖区内"),
+    400: OpenApiResponse(ErrorSerializer, description="输入有误"),
+    403: OpenApiResponse(ErrorSerializer, description="角色无权执行"),
+    404: OpenApiResponse(ErrorSerializer, description="不存在或不在辖区内"),
     409: OpenApiResponse(s.ConflictSerializer, description="当前状态不允许，或已被他人修改"),
-    412: OpenApiResponse(s.ErrorSerializer, description="If-Match 与 ETag 不一致"),
+    412: OpenApiResponse(ErrorSerializer, description="If-Match 与 ETag 不一致"),
 }
 IF_MATCH = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False, description="上次读取时的 ETag；不一致时返回 412"
@@ -243,7 +244,7 @@ class HazardViewSet(ScopedReadOnlyViewSet):
         methods=["POST"],
         summary="上传附件（multipart；JPEG、PNG、WebP 或 PDF，按内容识别，最大 10 MB）",
         request={"multipart/form-data": s.AttachmentInputSerializer},
-        responses={201: s.AttachmentSerializer, 413: OpenApiResponse(s.ErrorSerializer, "文件过大"), **ERRORS},
+        responses={201: s.AttachmentSerializer, 413: OpenApiResponse(ErrorSerializer, "文件过大"), **ERRORS},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
     def attachments(self, request: Request, pk=None) -> Response:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import field_error
-from core.transitions import Transition
 from hazards import permissions
 from hazards.choices import OPEN_STATUSES, Action
 from hazards.errors import ConcurrentChange
@@ -42,17 +41,15 @@ def apply_transition(
     changes: dict[str, list[Any]] | None = None,
     comment: str = "",
     at: datetime.datetime | None = None,
-    checked: Transition | None = None,
 ) -> Hazard:
     """Check ``by`` may take ``action`` now, then move the row only if nobody moved it first.
 
     ``tracked`` names the fields whose before/after values go into the event (deadline, unit, level);
-    ``changes`` adds other before/after pairs (e.g. a requested deadline). ``checked`` is what
-    ``permissions.check_transition`` returned for this action, when the service asked it already.
+    ``changes`` adds other before/after pairs (e.g. a requested deadline).
     Runs in the caller's transaction when there is one, so side rows commit or roll back with it.
     The instance is updated in memory to what the UPDATE wrote, and returned.
     """
-    transition = checked or permissions.check_transition(by, action, hazard)
+    transition = permissions.check_transition(by, action, hazard)
     fields = fields or {}
     now = acting_time(at)
     target = transition.target or hazard.status

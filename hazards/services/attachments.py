@@ -20,10 +20,8 @@ from hazards.models import Attachment, Hazard
 from hazards.services._core import acting_time
 
 
-def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase, visible: bool = False) -> None:
-    """``visible`` when the caller has just checked the hazard is in ``by``'s sight."""
-    if not visible:
-        permissions.require_visible(by, hazard)
+def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:
+    permissions.require_visible(by, hazard)
     if by.role not in permissions.ATTACHMENT_ROLES[AttachmentPhase(phase)]:
         raise NotAllowed(status=hazard.status)
     if not hazard.is_open:

@@ -36,7 +36,7 @@ def editable_fields(hazard: Hazard) -> frozenset[str]:
 
 def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any], at: datetime.datetime | None = None) -> Hazard:
     """修改: correct fields that may still change in the hazard's status; the event keeps before/after."""
-    transition = permissions.check_transition(by, Action.UPDATE, hazard)
+    permissions.check_transition(by, Action.UPDATE, hazard)
     allowed = editable_fields(hazard)
     refused = sorted(set(changes) - allowed)
     if refused:
@@ -68,7 +68,6 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any], at: date
         fields=changes,
         changes={name: [event_value(getattr(hazard, name)), event_value(value)] for name, value in changes.items()},
         at=at,
-        checked=transition,
     )
 
 

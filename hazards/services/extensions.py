@@ -27,7 +27,7 @@ def extension_request(
     at: datetime.datetime | None = None,
 ) -> ExtensionRequest:
     """Asked on or before the deadline day (the acting day's date, Asia/Shanghai)."""
-    transition = permissions.check_transition(by, Action.REQUEST_EXTENSION, hazard)
+    permissions.check_transition(by, Action.REQUEST_EXTENSION, hazard)
     reason = require_text(reason, "reason", _("请填写延期理由。"))
     now = acting_time(at)
     if hazard.deadline is None or hazard.deadline < timezone.localdate(now):
@@ -57,7 +57,6 @@ def extension_request(
                 changes={"requested_deadline": [event_value(hazard.deadline), event_value(requested_deadline)]},
                 comment=reason,
                 at=now,
-                checked=transition,
             )
     except IntegrityError as exc:  # a second request raced this one past the check above
         raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists") from exc
@@ -75,7 +74,7 @@ def extension_decide(
     """Approval moves the deadline (the event keeps old and new dates) and so starts a new reminder cycle."""
     hazard = extension.hazard
     action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
-    transition = permissions.check_transition(by, action, hazard)
+    permissions.check_transition(by, action, hazard)
     if not approve:
         comment = require_text(comment, "comment", _("请填写不予延期的理由。"))
     now = acting_time(at)
@@ -96,7 +95,6 @@ def extension_decide(
             tracked=("deadline",) if approve else (),
             comment=(comment or "").strip(),
             at=now,
-            checked=transition,
         )
     extension.refresh_from_db()
     return extension

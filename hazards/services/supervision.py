@@ -29,7 +29,7 @@ def supervision_start(
     at: datetime.datetime | None = None,
 ) -> SupervisionListing:
     """Lists an open major hazard; the supervision deadline may not be before the acting day."""
-    transition = permissions.check_transition(by, Action.LIST_SUPERVISION, hazard)
+    permissions.check_transition(by, Action.LIST_SUPERVISION, hazard)
     if hazard.level != Level.MAJOR:
         raise IllegalTransition(_("只有重大事故隐患可以挂牌督办。"), status=hazard.status)
     if SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
@@ -57,7 +57,6 @@ def supervision_start(
                 changes={"supervision": [None, listing.notice_number]},
                 comment=listing.requirements,
                 at=listing.listed_at,
-                checked=transition,
             )
     except IntegrityError as exc:  # another supervisor listed it between the check and the insert
         raise IllegalTransition(_("该隐患已在挂牌督办中。"), status=hazard.status) from exc

@@ -237,7 +237,7 @@ def hazard_assign(
 ) -> Hazard:
     """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline,
     given as a date or as so many 工作日 from the day it is handed over."""
-    transition = permissions.check_transition(by, Action.ASSIGN, hazard)
+    permissions.check_transition(by, Action.ASSIGN, hazard)
     if (deadline is None) == (working_days is None):
         raise field_error("deadline", _("请填写整改期限或工作日数（二选一）。"), "required")
     now = acting_time(at)
@@ -260,7 +260,6 @@ def hazard_assign(
         },
         tracked=("responsible_unit", "deadline"),
         at=now,
-        checked=transition,
     )
 
 
@@ -284,7 +283,7 @@ def hazard_submit(
 
     From ``listed`` this is 即查即改 by the officer, allowed for general hazards only.
     """
-    transition = permissions.check_transition(by, Action.SUBMIT, hazard)
+    permissions.check_transition(by, Action.SUBMIT, hazard)
     if hazard.status == Status.LISTED and hazard.level != Level.GENERAL:
         raise IllegalTransition(_("重大事故隐患不能即查即改，须交办整改。"), status=hazard.status)
     measures = require_text(measures, "measures", _("请填写整改措施。"))
@@ -300,8 +299,7 @@ def hazard_submit(
     if cost is not None and cost < 0:
         raise field_error("cost", _("整改资金不能为负数。"), "negative")
     if photos:
-        # check_transition has established the hazard is in sight: only the role and the status remain.
-        check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, visible=True)
+        check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
     content_types = _validated_uploads(photos)
     if not photos and not Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists():
         raise field_error("photos", _("请上传整改后的照片。"), "required")
@@ -322,7 +320,6 @@ def hazard_submit(
             },
             comment=measures,
             at=now,
-            checked=transition,
         )
 
 
@@ -337,7 +334,7 @@ def hazard_verify(
 ) -> Hazard:
     """销号 (清单): a supervisor verifies the rectification and strikes the hazard off; any 挂牌督办
     is lifted in the same transaction."""
-    transition = permissions.check_transition(by, Action.VERIFY, hazard)
+    permissions.check_transition(by, Action.VERIFY, hazard)
     if method not in VerificationMethod.values:
         raise field_error("method", _("请选择验收方式。"), "required")
     opinion = require_text(opinion, "opinion", _("请填写验收意见。"))
@@ -359,7 +356,6 @@ def hazard_verify(
             fields={"verification_method": method, "verification_opinion": opinion, "closed_at": now, "closed_by": by},
             comment=opinion,
             at=now,
-            checked=transition,
         )
         lift_active_listing(hazard=hazard, by=by, at=now, comment=_("隐患已销号，自动摘牌。"))
         lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已销号，申请自动失效。"))

@@ -170,4 +170,4 @@ def hazard_panel(
     user: User, hazard: Hazard, state: PanelState, *, bound: tuple[str, ActionForm, list] | None = None
 ) -> list[PanelEntry]:
     """The forms of ``SPECS`` open to ``user`` on ``hazard`` now."""
-    return action_panel(SPECS, user, hazard, allowed=frozenset(state.allowed), state=state, bound=bound)
+    return action_panel(SPECS, user, hazard, allowed=state.allowed, state=state, bound=bound)

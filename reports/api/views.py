@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from django.utils import timezone
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -54,9 +55,7 @@ def figures_etag(data: dict[str, Any], media_type: str) -> str:
 
 def etag_matches(header: str | None, etag: str) -> bool:
     """If-None-Match compares weakly (RFC 9110 §13.1.2): W/ prefixes do not matter."""
-    if not header:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    tags = {tag.removeprefix("W/") for tag in parse_etags(header or "")}
     return "*" in tags or etag in tags
 
 
