@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -84,8 +86,11 @@ class Region(models.Model):
         if self.level == RegionLevel.COUNTY:
             return self
         if self.level in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-            county_code = self.code[:6]
-            return Region.objects.get(code=county_code)
+            # Regions never change once made (accounts/admin.py): the process keeps them.
+            county = Region.cached.get_by_key(self.code[:6])
+            if county is None:
+                raise Region.DoesNotExist(self.code[:6])
+            return cast(Region, county)
         return None
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts import jurisdiction
 from accounts.choices import Role
 from accounts.jurisdiction import EVERYTHING, NOTHING, Subtree, UnitOnly, jurisdiction_of
-from accounts.models import User
+from accounts.models import Region, ResponsibleUnit, User
 from tests.factories import UserFactory
 
 # --- each persona -----------------------------------------------------------------------------------
@@ -132,3 +132,20 @@ def test_each_request_works_it_out_afresh(as_user, world, decisions):
     User.objects.filter(pk=world.hq_officer.pk).update(region=world.weibin)
     assert client.get(reverse("hazards:detail", args=[hazard.pk])).status_code == 404
     assert decisions == [world.hq_officer.pk, world.hq_officer.pk]
+
+
+def test_the_in_memory_answers_for_regions_and_units_agree_with_visible_to(world):
+    """The services check the place and unit they are given from memory (a history import gives
+    thousands): for every persona, a township officer and those who see nothing, the answer must be
+    what the database says."""
+    township_officer = UserFactory(username="xijie", role=Role.COUNTY_OFFICER, region=world.hq_township)
+    inactive = UserFactory(username="left", role=Role.COUNTY_OFFICER, region=world.hongqi, is_active=False)
+    personas = ("admin", "city_office", "hq_officer", "hq_supervisor", "wb_officer", "unit_demo", "wb_contact")
+    users = [getattr(world, name) for name in personas] + [township_officer, inactive, AnonymousUser()]
+    for user in users:
+        regions = set(Region.objects.visible_to(user).values_list("pk", flat=True))
+        units = set(ResponsibleUnit.objects.visible_to(user).values_list("pk", flat=True))
+        for region in Region.objects.all():
+            assert jurisdiction.reaches_region(user, region) == (region.pk in regions), (user, region.code)
+        for unit in ResponsibleUnit.objects.all():
+            assert jurisdiction.reaches_unit(user, unit) == (unit.pk in units), (user, unit.name)

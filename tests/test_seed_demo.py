@@ -42,8 +42,8 @@ from hazards.choices import (
 )
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
 
-# Seeding plays ~15,000 service calls (about 30 s of CPU, more on PostgreSQL and a busy machine) in the
-# first test's setup, which counts against that test's timeout.
+# Seeding plays ~12,500 service calls as one history batch (a few seconds, more on PostgreSQL and a busy
+# machine) in the first test's setup, which counts against that test's timeout.
 pytestmark = pytest.mark.timeout(900)
 
 PASSWORD = "demo12345"

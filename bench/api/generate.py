@@ -388,7 +388,7 @@ def load_hazards(count: int, *, chunk: int = 200_000) -> None:
         for _name, definition in indexes:
             cursor.execute(definition)
         log(f"rebuilt {len(indexes)} secondary indexes in {time.monotonic() - started:.1f} s")
-        # hazards.services.numbers.next_hazard_number continues after the bulk numbers.
+        # hazards.services.numbers.claim_hazard_numbers continues after the bulk numbers.
         cursor.execute(
             """
             INSERT INTO hazards_hazardnumbersequence (county_id, year, last_value)

@@ -1,9 +1,9 @@
 """The only code that changes hazards: one keyword-only service per state change (docs/style.md §2)."""
 
-from hazards.services._core import schedule_reminders
 from hazards.services.attachments import attachment_add
 from hazards.services.editing import editable_fields, hazard_update
 from hazards.services.extensions import extension_decide, extension_request
+from hazards.services.store import HistoryBatch, recording_history, schedule_reminders
 from hazards.services.supervision import supervision_start
 from hazards.services.workflow import (
     HazardDetails,
@@ -21,6 +21,7 @@ from hazards.services.workflow import (
 
 __all__ = [
     "HazardDetails",
+    "HistoryBatch",
     "MajorDetails",
     "attachment_add",
     "editable_fields",
@@ -36,6 +37,7 @@ __all__ = [
     "hazard_update",
     "hazard_verify",
     "hazard_void",
+    "recording_history",
     "schedule_reminders",
     "supervision_start",
 ]

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import field_error
 from hazards import permissions
-from hazards.choices import OPEN_STATUSES, Action
+from hazards.choices import OPEN_STATUSES, Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
-from hazards.models import Hazard, HazardEvent, ReminderSchedule
+from hazards.models import Hazard, HazardEvent
+from hazards.services.store import current_store
 
 
 def event_value(value: Any) -> Any:
@@ -61,27 +60,23 @@ def apply_transition(
         },
         **(changes or {}),
     }
-    with transaction.atomic():
-        updated = Hazard.objects.filter(pk=hazard.pk, status=hazard.status, version=hazard.version).update(
-            status=target,
-            version=F("version") + 1,
-            updated_at=now,
-            **fields,
-        )
-        if updated != 1:
-            current = Hazard.objects.filter(pk=hazard.pk).values_list("status", flat=True).first()
-            raise ConcurrentChange(status=current)
+    store = current_store()
+    with store.atomic():
+        if not store.move(hazard, status=target, fields=fields, now=now):
+            raise ConcurrentChange(status=store.current_status(hazard))
         # Deadline, level, listing or status may have changed: the reminder sweep re-plans it.
-        schedule_reminders(hazard_ids=[hazard.pk], at=now if target in OPEN_STATUSES else None)
-        HazardEvent.objects.create(
-            hazard=hazard,
-            action=action,
-            actor=by,
-            at=now,
-            from_status=hazard.status,
-            to_status=target,
-            changes=changes,
-            comment=comment,
+        store.schedule(hazard, now if target in OPEN_STATUSES else None)
+        store.add_event(
+            HazardEvent(
+                hazard=hazard,
+                action=action,
+                actor=by,
+                at=now,
+                from_status=hazard.status,
+                to_status=target,
+                changes=changes,
+                comment=comment,
+            )
         )
     # The row matched this instance's version, so it now holds exactly these values: no need to read it back.
     for name, value in fields.items():
@@ -94,17 +89,6 @@ def acting_time(at: datetime.datetime | None) -> datetime.datetime:
     """When a service acts: ``at`` when it records something done earlier (a history import, the demo),
     else now. Every stamp and every date check of one call uses this one moment."""
     return at or timezone.now()
-
-
-def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
-    """Have the reminder sweep look at these hazards at ``at``; None once they are closed or voided."""
-    ReminderSchedule.objects.bulk_create(
-        [ReminderSchedule(hazard_id=pk, due_at=at) for pk in hazard_ids],
-        update_conflicts=True,
-        unique_fields=["hazard"],
-        update_fields=["due_at"],
-        batch_size=1000,
-    )
 
 
 def require_text(value: str, field: str, message: str) -> str:
@@ -131,29 +115,24 @@ def require_future_date(
 
 def lift_active_listing(*, hazard: Hazard, by: User, at: datetime.datetime, comment: str) -> None:
     """摘牌: end the hazard's active 挂牌督办, if any, with its own event (same transaction)."""
-    from hazards.models import SupervisionListing
-
-    listing = SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).first()
-    if listing is None:
+    store = current_store()
+    listing = store.active_listing(hazard)
+    if listing is None or not store.lift_listing(listing, lifted_at=at, lifted_by=by):
         return
-    SupervisionListing.objects.filter(pk=listing.pk, lifted_at__isnull=True).update(lifted_at=at, lifted_by=by)
-    HazardEvent.objects.create(
-        hazard=hazard,
-        action=Action.LIFT_SUPERVISION,
-        actor=by,
-        at=at,
-        from_status=hazard.status,
-        to_status=hazard.status,
-        changes={"supervision": [listing.notice_number, None]},
-        comment=comment,
+    store.add_event(
+        HazardEvent(
+            hazard=hazard,
+            action=Action.LIFT_SUPERVISION,
+            actor=by,
+            at=at,
+            from_status=hazard.status,
+            to_status=hazard.status,
+            changes={"supervision": [listing.notice_number, None]},
+            comment=comment,
+        )
     )
 
 
 def lapse_pending_extensions(*, hazard: Hazard, at: datetime.datetime, comment: str) -> None:
     """A pending 延期 request cannot be decided once the hazard is closed or voided: it lapses."""
-    from hazards.choices import ExtensionStatus
-    from hazards.models import ExtensionRequest
-
-    ExtensionRequest.objects.filter(hazard=hazard, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.LAPSED, decided_at=at, decision_comment=comment
-    )
+    current_store().lapse_extensions(hazard, status=ExtensionStatus.LAPSED, decided_at=at, decision_comment=comment)

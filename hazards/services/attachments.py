@@ -18,6 +18,7 @@ from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
 from hazards.models import Attachment, Hazard
 from hazards.services._core import acting_time
+from hazards.services.store import current_store
 
 
 def check_attachment_allowed(*, hazard: Hazard, by: User, phase: AttachmentPhase) -> None:
@@ -54,8 +55,7 @@ def save_attachments(
             uploaded_by=by,
             uploaded_at=now,
         )
-        attachment.file.save(upload.name or "upload", upload, save=False)
-        attachment.save()
+        current_store().add_attachment(attachment, upload)
         attachments.append(attachment)
     return attachments
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from accounts.jurisdiction import reaches_region
 from accounts.models import Region, User
 from core.errors import field_error
 from hazards import permissions
@@ -72,7 +73,7 @@ def hazard_update(*, hazard: Hazard, by: User, changes: dict[str, Any], at: date
 
 
 def _check_region(region: Region, *, hazard: Hazard, by: User) -> None:
-    if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
+    if not reaches_region(by, region):
         raise field_error("region", _("所选区划不在您的辖区内。"), "out_of_scope")
     # The number carries the county code, so a hazard stays in the county it was logged in.
     if region.county != hazard.county:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from hazards.choices import Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard
 from hazards.services._core import acting_time, apply_transition, event_value, require_text
+from hazards.services.store import current_store
 
 
 def extension_request(
@@ -38,11 +39,12 @@ def extension_request(
             _("申请的期限应晚于原整改期限 %(deadline)s。") % {"deadline": hazard.deadline},
             "not_later",
         )
-    if hazard.extension_requests.filter(status=ExtensionStatus.PENDING).exists():
+    store = current_store()
+    if store.has_pending_extension(hazard):
         raise ValidationError(_("已有一项延期申请待审批。"), code="pending_exists")
     try:
-        with transaction.atomic():
-            extension = ExtensionRequest.objects.create(
+        with store.atomic():
+            extension = ExtensionRequest(
                 hazard=hazard,
                 current_deadline=hazard.deadline,
                 requested_deadline=requested_deadline,
@@ -50,6 +52,7 @@ def extension_request(
                 requested_by=by,
                 requested_at=now,
             )
+            store.add_extension(extension)
             apply_transition(
                 hazard=hazard,
                 action=Action.REQUEST_EXTENSION,
@@ -78,14 +81,16 @@ def extension_decide(
     if not approve:
         comment = require_text(comment, "comment", _("请填写不予延期的理由。"))
     now = acting_time(at)
-    with transaction.atomic():
-        decided = ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
+    store = current_store()
+    with store.atomic():
+        decided = store.decide_extension(
+            extension,
             status=ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED,
             decided_by=by,
             decided_at=now,
             decision_comment=(comment or "").strip(),
         )
-        if decided != 1:
+        if not decided:
             raise ConcurrentChange(_("该延期申请已被处理。"), status=hazard.status)
         apply_transition(
             hazard=hazard,
@@ -96,5 +101,4 @@ def extension_decide(
             comment=(comment or "").strip(),
             at=now,
         )
-    extension.refresh_from_db()
     return extension

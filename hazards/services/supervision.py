@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from hazards.choices import Action, AuthorityLevel, Level
 from hazards.errors import IllegalTransition
 from hazards.models import Hazard, SupervisionListing
 from hazards.services._core import acting_time, apply_transition, require_future_date, require_text
+from hazards.services.store import current_store
 
 
 def supervision_start(
@@ -32,7 +33,8 @@ def supervision_start(
     permissions.check_transition(by, Action.LIST_SUPERVISION, hazard)
     if hazard.level != Level.MAJOR:
         raise IllegalTransition(_("只有重大事故隐患可以挂牌督办。"), status=hazard.status)
-    if SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).exists():
+    store = current_store()
+    if store.active_listing(hazard) is not None:
         raise IllegalTransition(_("该隐患已在挂牌督办中。"), status=hazard.status)
     if authority_level not in AuthorityLevel.values:
         raise field_error("authority_level", _("请选择督办级别。"), "required")
@@ -48,8 +50,8 @@ def supervision_start(
         listed_at=now,
     )
     try:
-        with transaction.atomic():
-            listing.save()
+        with store.atomic():
+            store.add_listing(listing)
             apply_transition(
                 hazard=hazard,
                 action=Action.LIST_SUPERVISION,

@@ -8,11 +8,11 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import RegionLevel, Role
+from accounts.jurisdiction import reaches_region, reaches_unit
 from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.errors import field_error
 from core.uploads import validate_upload
@@ -29,7 +29,7 @@ from hazards.choices import (
     VerificationMethod,
 )
 from hazards.errors import IllegalTransition, NotAllowed
-from hazards.models import Attachment, Hazard, HazardEvent
+from hazards.models import Hazard, HazardEvent
 from hazards.services._core import (
     acting_time,
     apply_transition,
@@ -38,10 +38,9 @@ from hazards.services._core import (
     lift_active_listing,
     require_future_date,
     require_text,
-    schedule_reminders,
 )
 from hazards.services.attachments import check_attachment_allowed, save_attachments
-from hazards.services.numbers import next_hazard_number
+from hazards.services.store import current_store
 
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
@@ -87,7 +86,7 @@ def _validated_uploads(photos: Sequence[UploadedFile]) -> list[str]:
 def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | None) -> Hazard:
     now = acting_time(at)
     region = details.region
-    if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
+    if not reaches_region(by, region):
         raise field_error("region", _("所选区划不在您的辖区内。"), "out_of_scope")
     if region.level not in _HAZARD_REGION_LEVELS:
         raise field_error("region", _("请选择到区县、乡镇或村一级。"), "level")
@@ -117,7 +116,11 @@ def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | N
     )
     if details.major is not None:
         require_text(details.major.major_standard_item, "major_standard_item", _("请填写所符合的判定条款。"))
-    hazard.full_clean(exclude=["number", "county", "found_by"])
+    if details.sector is None:
+        raise field_error("sector", _("请选择行业领域。"), "required")
+    # The region and sector are rows the caller loaded (the region checked above): asking the database
+    # whether they exist, as full_clean would, costs two queries per hazard and tells nothing.
+    hazard.full_clean(exclude=["number", "county", "found_by", "region", "sector"])
     return hazard
 
 
@@ -131,19 +134,21 @@ def _create(
     changes: dict | None = None,
 ) -> Hazard:
     content_types = _validated_uploads(photos)
-    with transaction.atomic():
-        hazard.number = next_hazard_number(county=hazard.county, year=timezone.localtime(hazard.found_at).year)
+    store = current_store()
+    with store.atomic():
         hazard.created_at = hazard.updated_at = now
-        hazard.save(force_insert=True)
-        schedule_reminders(hazard_ids=[hazard.pk], at=hazard.created_at)
-        HazardEvent.objects.create(
-            hazard=hazard,
-            action=action,
-            actor=by,
-            at=hazard.created_at,
-            from_status="",
-            to_status=hazard.status,
-            changes=changes or {},
+        store.insert_hazard(hazard)
+        store.schedule(hazard, hazard.created_at)
+        store.add_event(
+            HazardEvent(
+                hazard=hazard,
+                action=action,
+                actor=by,
+                at=hazard.created_at,
+                from_status="",
+                to_status=hazard.status,
+                changes=changes or {},
+            )
         )
         save_attachments(
             hazard=hazard, by=by, phase=AttachmentPhase.FOUND, uploads=photos, content_types=content_types, at=now
@@ -244,7 +249,7 @@ def hazard_assign(
     today = timezone.localdate(now)
     if working_days is not None:
         deadline = add_working_days(today, working_days)
-    if not ResponsibleUnit.objects.visible_to(by).filter(pk=unit.pk, is_active=True).exists():
+    if not (unit.is_active and reaches_unit(by, unit)):
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return apply_transition(
         hazard=hazard,
@@ -301,9 +306,9 @@ def hazard_submit(
     if photos:
         check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
     content_types = _validated_uploads(photos)
-    if not photos and not Attachment.objects.filter(hazard=hazard, phase=AttachmentPhase.RECTIFIED).exists():
+    if not photos and not current_store().has_attachment(hazard, AttachmentPhase.RECTIFIED):
         raise field_error("photos", _("请上传整改后的照片。"), "required")
-    with transaction.atomic():
+    with current_store().atomic():
         save_attachments(
             hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types, at=now
         )
@@ -340,7 +345,7 @@ def hazard_verify(
     opinion = require_text(opinion, "opinion", _("请填写验收意见。"))
     content_types = _validated_uploads(photos)
     now = acting_time(at)
-    with transaction.atomic():
+    with current_store().atomic():
         save_attachments(
             hazard=hazard,
             by=by,
@@ -374,7 +379,7 @@ def hazard_void(*, hazard: Hazard, by: User, reason: str, at: datetime.datetime 
     """作废: a hazard logged by mistake is kept for the record and counted nowhere."""
     reason = require_text(reason, "reason", _("请填写作废原因。"))
     now = acting_time(at)
-    with transaction.atomic():
+    with current_store().atomic():
         hazard = apply_transition(
             hazard=hazard, action=Action.VOID, by=by, fields={"void_reason": reason}, comment=reason, at=now
         )

@@ -1,0 +1,243 @@
+"""Where the hazard services' writes go: the database at once (always, unless the caller says otherwise),
+or a ``HistoryBatch`` that keeps them and writes them in bulk when the batch ends.
+
+The services decide; the store only records. Every rule, date check and event of a service runs the
+same way in both, so a history import (the demo, a 台账 import) recording thousands of hazards' pasts is
+the services' work, written in a few bulk statements instead of one round trip per step:
+
+    with recording_history():
+        hazard = services.hazard_register(details=..., by=officer, at=found)
+        services.hazard_assign(hazard=hazard, ..., at=later)
+    # everything is written here, in one transaction, or nothing if the block raised
+
+A batch records only hazards it creates itself (an import of history has no rows yet), so nobody else
+can move them meanwhile and the version checks of the database store have nothing to race with.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hazards.choices import AttachmentPhase, ExtensionStatus
+from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, ReminderSchedule, SupervisionListing
+from hazards.services.numbers import claim_hazard_numbers
+
+_BULK = 1000
+
+
+def number_year(hazard: Hazard) -> int:
+    """Hazards are numbered per county and the local year of discovery."""
+    assert hazard.found_at is not None
+    return timezone.localtime(hazard.found_at).year
+
+
+def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
+    """Have the reminder sweep look at these hazards at ``at``; None once they are closed or voided."""
+    ReminderSchedule.objects.bulk_create(
+        [ReminderSchedule(hazard_id=pk, due_at=at) for pk in hazard_ids],
+        update_conflicts=True,
+        unique_fields=["hazard"],
+        update_fields=["due_at"],
+        batch_size=_BULK,
+    )
+
+
+class DatabaseStore:
+    """Each write at once, in the caller's transaction: what every request and task uses."""
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """What a service's writes that belong together run in."""
+        return transaction.atomic()
+
+    def insert_hazard(self, hazard: Hazard) -> None:
+        (hazard.number,) = claim_hazard_numbers(county=hazard.county, year=number_year(hazard), count=1)
+        hazard.save(force_insert=True)
+
+    def move(self, hazard: Hazard, *, status: str, fields: dict[str, Any], now: datetime.datetime) -> bool:
+        """The conditional UPDATE: only if the row is still at the status and version this instance holds."""
+        updated = Hazard.objects.filter(pk=hazard.pk, status=hazard.status, version=hazard.version).update(
+            status=status, version=F("version") + 1, updated_at=now, **fields
+        )
+        return updated == 1
+
+    def current_status(self, hazard: Hazard) -> str | None:
+        return Hazard.objects.filter(pk=hazard.pk).values_list("status", flat=True).first()
+
+    def add_event(self, event: HazardEvent) -> None:
+        event.save()
+
+    def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
+        schedule_reminders(hazard_ids=[hazard.pk], at=at)
+
+    def add_attachment(self, attachment: Attachment, upload: UploadedFile) -> None:
+        attachment.file.save(upload.name or "upload", upload, save=False)
+        attachment.save()
+
+    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
+        return Attachment.objects.filter(hazard=hazard, phase=phase).exists()
+
+    def add_listing(self, listing: SupervisionListing) -> None:
+        listing.save()
+
+    def active_listing(self, hazard: Hazard) -> SupervisionListing | None:
+        return SupervisionListing.objects.filter(hazard=hazard, lifted_at__isnull=True).first()
+
+    def lift_listing(self, listing: SupervisionListing, **values: Any) -> bool:
+        return SupervisionListing.objects.filter(pk=listing.pk, lifted_at__isnull=True).update(**values) == 1
+
+    def add_extension(self, extension: ExtensionRequest) -> None:
+        extension.save()
+
+    def has_pending_extension(self, hazard: Hazard) -> bool:
+        return ExtensionRequest.objects.filter(hazard=hazard, status=ExtensionStatus.PENDING).exists()
+
+    def decide_extension(self, extension: ExtensionRequest, **values: Any) -> bool:
+        pending = ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING)
+        if pending.update(**values) != 1:
+            return False
+        extension.refresh_from_db()
+        return True
+
+    def lapse_extensions(self, hazard: Hazard, **values: Any) -> None:
+        ExtensionRequest.objects.filter(hazard=hazard, status=ExtensionStatus.PENDING).update(**values)
+
+
+class HistoryBatch(DatabaseStore):
+    """Keeps every write of the hazards it creates and writes them in bulk in ``flush``.
+
+    Reads the services make of those hazards (a photo on record, an active listing, a pending request)
+    are answered from what the batch holds. Numbers are claimed at flush, a block per county and year,
+    so a batch never holds a number another writer could take too.
+    """
+
+    def __init__(self) -> None:
+        self.hazards: list[Hazard] = []
+        self.events: list[HazardEvent] = []
+        self.attachments: list[tuple[Attachment, UploadedFile]] = []
+        self.listings: list[SupervisionListing] = []
+        self.extensions: list[ExtensionRequest] = []
+        self._own: set[int] = set()  # id() of the hazards created here: instances have no pk yet
+        self._photos: set[tuple[int, str]] = set()
+        self._listings_of: defaultdict[int, list[SupervisionListing]] = defaultdict(list)
+        self._extensions_of: defaultdict[int, list[ExtensionRequest]] = defaultdict(list)
+        self._schedules: dict[int, tuple[Hazard, datetime.datetime | None]] = {}
+
+    def _mine(self, hazard: Hazard) -> int:
+        key = id(hazard)
+        if key not in self._own:
+            raise ValueError("a history batch records only the hazards it creates")
+        return key
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        return nullcontext()  # the whole batch is written in one transaction by flush
+
+    def insert_hazard(self, hazard: Hazard) -> None:
+        self.hazards.append(hazard)
+        self._own.add(id(hazard))
+
+    def move(self, hazard: Hazard, *, status: str, fields: dict[str, Any], now: datetime.datetime) -> bool:
+        self._mine(hazard)
+        return True  # the caller sets the new values on the instance, which is what flush writes
+
+    def add_event(self, event: HazardEvent) -> None:
+        self._mine(event.hazard)
+        self.events.append(event)
+
+    def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
+        self._schedules[self._mine(hazard)] = (hazard, at)
+
+    def add_attachment(self, attachment: Attachment, upload: UploadedFile) -> None:
+        self._photos.add((self._mine(attachment.hazard), attachment.phase))
+        self.attachments.append((attachment, upload))
+
+    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
+        return (self._mine(hazard), phase) in self._photos
+
+    def add_listing(self, listing: SupervisionListing) -> None:
+        self._listings_of[self._mine(listing.hazard)].append(listing)
+        self.listings.append(listing)
+
+    def active_listing(self, hazard: Hazard) -> SupervisionListing | None:
+        return next((x for x in self._listings_of[self._mine(hazard)] if x.lifted_at is None), None)
+
+    def lift_listing(self, listing: SupervisionListing, **values: Any) -> bool:
+        for name, value in values.items():
+            setattr(listing, name, value)
+        return True
+
+    def add_extension(self, extension: ExtensionRequest) -> None:
+        self._extensions_of[self._mine(extension.hazard)].append(extension)
+        self.extensions.append(extension)
+
+    def _pending(self, hazard: Hazard) -> list[ExtensionRequest]:
+        return [x for x in self._extensions_of[self._mine(hazard)] if x.status == ExtensionStatus.PENDING]
+
+    def has_pending_extension(self, hazard: Hazard) -> bool:
+        return bool(self._pending(hazard))
+
+    def decide_extension(self, extension: ExtensionRequest, **values: Any) -> bool:
+        if extension not in self._pending(extension.hazard):
+            return False
+        for name, value in values.items():
+            setattr(extension, name, value)
+        return True
+
+    def lapse_extensions(self, hazard: Hazard, **values: Any) -> None:
+        for extension in self._pending(hazard):
+            for name, value in values.items():
+                setattr(extension, name, value)
+
+    def flush(self) -> None:
+        """Write everything the batch holds; the caller's transaction makes it all or nothing."""
+        by_year: defaultdict[tuple[int, int], list[Hazard]] = defaultdict(list)
+        for hazard in self.hazards:
+            by_year[hazard.county_id, number_year(hazard)].append(hazard)
+        for group in by_year.values():
+            numbers = claim_hazard_numbers(county=group[0].county, year=number_year(group[0]), count=len(group))
+            for hazard, number in zip(group, numbers, strict=True):
+                hazard.number = number
+        Hazard.objects.bulk_create(self.hazards, batch_size=_BULK)
+        for attachment, upload in self.attachments:
+            attachment.hazard = attachment.hazard  # its pk is known now, and names the file's folder
+            attachment.file.save(upload.name or "upload", upload, save=False)
+        Attachment.objects.bulk_create([attachment for attachment, _ in self.attachments], batch_size=_BULK)
+        HazardEvent.objects.bulk_create(self.events, batch_size=_BULK)
+        SupervisionListing.objects.bulk_create(self.listings, batch_size=_BULK)
+        ExtensionRequest.objects.bulk_create(self.extensions, batch_size=_BULK)
+        ReminderSchedule.objects.bulk_create(
+            [ReminderSchedule(hazard=hazard, due_at=at) for hazard, at in self._schedules.values()],
+            batch_size=_BULK,
+        )
+
+
+_DATABASE = DatabaseStore()
+_current: contextvars.ContextVar[DatabaseStore] = contextvars.ContextVar("hazard_store", default=_DATABASE)
+
+
+def current_store() -> DatabaseStore:
+    return _current.get()
+
+
+@contextmanager
+def recording_history() -> Iterator[HistoryBatch]:
+    """Record the services' writes of new hazards' histories in bulk when the block ends without error."""
+    if isinstance(_current.get(), HistoryBatch):
+        raise RuntimeError("history batches do not nest")
+    batch = HistoryBatch()
+    token = _current.set(batch)
+    try:
+        yield batch
+    finally:
+        _current.reset(token)
+    with transaction.atomic():
+        batch.flush()
