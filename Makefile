@@ -28,7 +28,7 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-ASSET_SOURCES := $(shell find templates static/js core accounts hazards reminders demo config \( -name '*.html' -o -name '*.js' -o -name '*.py' \) -not -path '*/migrations/*' 2>/dev/null)
+ASSET_SOURCES := $(shell find templates static/js core accounts hazards inspections reminders demo config \( -name '*.html' -o -name '*.js' -o -name '*.py' \) -not -path '*/migrations/*' 2>/dev/null)
 ASSETS_STAMP := static/vendor/.installed
 $(ASSETS_STAMP): $(NPM_STAMP) scripts/assets.py scripts/bootstrap.scss scripts/purgecss.config.cjs $(ASSET_SOURCES)
 	$(PYTHON) scripts/assets.py
@@ -44,7 +44,7 @@ run: $(RUN_STAMP) $(ASSETS_STAMP)
 
 # Type-checked so far: core's errors, transitions, idempotency and jobs, the jurisdiction, the services,
 # querysets and permissions of the hazards app, and the reports' metrics, dimensions and live computation.
-TYPED := core/errors.py core/transitions.py core/idempotency.py core/jobs.py core/querysets.py accounts/jurisdiction.py hazards/services hazards/querysets.py hazards/permissions.py reports/metrics.py reports/dimensions.py reports/live.py
+TYPED := core/errors.py core/transitions.py core/idempotency.py core/jobs.py core/querysets.py accounts/jurisdiction.py hazards/services hazards/querysets.py hazards/permissions.py inspections/services.py inspections/permissions.py inspections/querysets.py reports/metrics.py reports/dimensions.py reports/live.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .

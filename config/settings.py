@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "hazards",
+    "inspections",
     "reports",
     "reminders",
     "demo",

@@ -55,7 +55,7 @@ class TransitionTable:
         """The actions ``role`` may take from ``source``, in table order."""
         return [t.action for t in self.transitions if t.source == source and role in t.roles]
 
-    def check(self, *, role: str, action: str, source: str) -> Transition:
+    def check(self, *, role: str, action: str, source: str | None) -> Transition:
         """The transition ``role`` may take now, or the error that says why not: role first, then status."""
         if not self.role_may(role, action):
             raise self.not_allowed(status=source)

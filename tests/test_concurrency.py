@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,31 +13,10 @@ from hazards import services
 from hazards.choices import Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
 from hazards.models import ExtensionRequest, Hazard, HazardEvent
+from tests.concurrency import race
 from tests.conftest import future_deadline
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(workers: list[Callable[[], object]]) -> list[object]:
-    """Run the callables in threads released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = [None] * len(workers)
-
-    def run(index: int, work: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work()
-        except Exception as exc:  # collected and asserted on by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.parametrize("attempt", range(3))
