@@ -12,6 +12,7 @@ admin.site.index_title = "基础数据与隐患台账"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("hazards.api.urls")),
+    path("", include("inspections.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("reminders.api.urls")),
     path("", include("core.api.urls")),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     *auth_urlpatterns,
     path("", include("hazards.urls")),
+    path("", include("inspections.urls")),
     path("", include("accounts.urls")),
     path("", include("reminders.urls")),
     path("", include("core.urls")),

@@ -18,6 +18,8 @@ from django.utils import timezone
 from demo import ledger
 from demo.places import DEMO_PASSWORD, build_city
 from hazards.models import Hazard
+from inspections.checklists import load_checklists
+from inspections.standards import load_standards
 
 __all__ = ["DEMO_PASSWORD", "SeedResult", "seed"]
 
@@ -29,6 +31,7 @@ class SeedResult:
     units: int
     users: int
     hazards: int
+    checklists: int = 0
 
 
 @transaction.atomic
@@ -36,6 +39,8 @@ def seed(*, now: datetime.datetime | None = None) -> SeedResult:
     """Create whatever part of the demo is missing; return how many rows of each kind were created."""
     now = now or timezone.now()
     city = build_city()
+    load_standards()  # the data migration's rows, for a database made without migrations (the tests)
+    checklists = len(load_checklists())
     authors = [cast.officer for cast in city.counties]
     authors += [place.contact for cast in city.counties for place in cast.places]
     hazards = 0
@@ -43,4 +48,4 @@ def seed(*, now: datetime.datetime | None = None) -> SeedResult:
         plans = ledger.plan_hazards(city, today=timezone.localdate(now), now=now)
         ledger.play(plans)
         hazards = len(plans)
-    return SeedResult(hazards=hazards, **city.created)
+    return SeedResult(hazards=hazards, checklists=checklists, **city.created)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime
 import importlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit, Sector, User
@@ -19,6 +22,8 @@ from core.workdays import add_working_days
 from hazards import services
 from hazards.choices import Category, Factor, Level, MajorStandard, Source, VerificationMethod
 from hazards.models import Hazard
+from inspections.models import ChecklistItem, ChecklistSection, ChecklistTemplate, StandardItem
+from inspections.standards import load_standards
 from tests.factories import RegionFactory, SectorFactory, UnitFactory, UserFactory
 
 
@@ -230,3 +235,66 @@ def django_db_setup(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+# Debian's Chromium for the browser tests (.ci/run installs it); never a browser Playwright downloads.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server's request threads must not keep database connections open after a request
+    # (DB_CONN_MAX_AGE), or dropping the test database at the end of the session finds them.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def checklist(world) -> ChecklistTemplate:
+    """A published checklist for the world's sector: a general item, a major criterion, an optional item."""
+    load_standards()
+    template = ChecklistTemplate.objects.create(code="machinery", name="机械企业日常检查表", sector=world.sector)
+    site = ChecklistSection.objects.create(template=template, order=1, title="现场管理")
+    ChecklistItem.objects.create(
+        section=site,
+        order=1,
+        text="配电箱外壳可靠接地，箱门完好",
+        default_requirements="配电箱外壳重新可靠接地并检测",
+        category=Category.SITE_MANAGEMENT,
+        factor=Factor.OBJECT,
+        default_working_days=5,
+    )
+    ChecklistItem.objects.create(
+        section=site,
+        order=2,
+        text="特种作业人员持证上岗",
+        standard_item=StandardItem.objects.get(
+            document_number="应急管理部令第10号", article="第三条", item_number="（二）"
+        ),
+        category=Category.BASIC_MANAGEMENT,
+        factor=Factor.HUMAN,
+    )
+    ChecklistItem.objects.create(
+        section=site,
+        order=3,
+        text="消防通道畅通",
+        mandatory=False,
+        category=Category.SITE_MANAGEMENT,
+        factor=Factor.ENVIRONMENT,
+    )
+    template.published_at = timezone.now()
+    template.save()
+    return template

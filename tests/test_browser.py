@@ -8,44 +8,19 @@ Chromium comes from the distribution (``apt-get install chromium``; .ci/run inst
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connections
+from playwright.sync_api import expect as playwright_expect
 
 from hazards import services
 from hazards.choices import AuthorityLevel
-from tests.conftest import future_deadline, png_upload
+from tests.conftest import CHROMIUM, future_deadline, png_upload
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 
 assert CHROMIUM.exists(), "Debian's chromium is missing: .ci/run installs it (apt-get install chromium)"
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # The live server's request threads must not keep database connections open after a request
-    # (DB_CONN_MAX_AGE), or dropping the test database at the end of the session finds them.
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -186,7 +161,7 @@ def test_one_hazard_lives_its_whole_life_in_the_browser(browser, live_server, wo
     """hq_officer lists and hands over, unit_demo fixes, hq_supervisor rejects once, then strikes it off."""
     viewport = VIEWPORTS[device]
     prefix = f"life-{device}-"
-    expect = playwright_sync.expect
+    expect = playwright_expect
     photo = tmp_path / "scene.png"
     photo.write_bytes(png_upload().read())
 

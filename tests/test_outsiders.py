@@ -20,13 +20,16 @@ from core.api.viewsets import ScopedRetrieveViewSet, UnscopedReadOnlyViewSet
 from hazards import services
 from hazards.choices import AuthorityLevel
 from hazards.views.actions import SPEC_BY_SLUG
+from inspections import services as inspection_services
+from inspections.choices import Kind
+from inspections.models import ChecklistItem
 from reminders.models import InboxMessage
 from tests.conftest import World, future_deadline
 
 # Open to anyone: signing in and out, taking a token, and the API's own documentation.
 PUBLIC = {"login", "logout", "api:token", "api:schema", "api:docs", "api:redoc"}
 # Reference lists every signed-in user reads whole (code lists, not anyone's records): no outsider exists.
-UNSCOPED_BASENAMES = {"sector", "department"}
+UNSCOPED_BASENAMES = {"sector", "department", "checklist"}
 # Figures over the caller's jurisdiction, narrowed by a region code in the query rather than an id in the
 # path: a region outside the jurisdiction is a 404, and without one an outsider counts only their own.
 SCOPED_BY_REGION_PARAMETER = {"api:stats-closure"}
@@ -82,7 +85,7 @@ ACTION_SLUGS = sorted(SPEC_BY_SLUG)
 
 
 @pytest.fixture
-def hongqi(world: World) -> dict[str, int | str]:
+def hongqi(world: World, checklist) -> dict[str, int | str]:
     """One of every kind of record, all in 红旗区, so that 卫滨区's officer is an outsider to each."""
     major = world.assigned(world.listed_major())
     listing = services.supervision_start(
@@ -102,7 +105,12 @@ def hongqi(world: World) -> dict[str, int | str]:
     job = jobs.job_create(kind="reports.export", owner=world.hq_officer, scope={"county": world.hongqi.code})
     jobs.job_start(job_id=job.pk, total=1)
     jobs.job_finish(job_id=job.pk, result=ContentFile("编号,标题\n".encode()), name="隐患台账.csv")
+    inspection = inspection_services.inspection_start_on_spot(
+        kind=Kind.ROUTINE, unit=world.hq_unit, by=world.hq_officer, template=checklist
+    )
     return {
+        "inspection": inspection.pk,
+        "item": ChecklistItem.objects.filter(section__template=checklist).first().pk,
         "hazard": submitted.pk,
         "major": major.pk,
         "listing": listing.pk,
@@ -126,8 +134,11 @@ def fill(route: Route, records: dict[str, int | str]) -> list[str] | None:
             return None
         kind = {"inbox": "message"}.get(route.basename, route.basename)
         return [reverse(route.name, kwargs={route.params[0]: records[kind]})]
+    # The pages of an app name their own object "pk": an inspection's pages reach an inspection.
+    owner = "inspection" if route.name.startswith("inspections:") else "hazard"
     by_params = {
-        ("pk",): lambda: [reverse(route.name, args=[records["hazard"]])],
+        ("pk",): lambda: [reverse(route.name, args=[records[owner]])],
+        ("pk", "item_id"): lambda: [reverse(route.name, args=[records["inspection"], records["item"]])],
         ("message_id",): lambda: [reverse(route.name, args=[records["message"]])],
         ("job_id",): lambda: [reverse(route.name, args=[records["job"]])],
         ("pk", "attachment_id"): lambda: [reverse(route.name, args=[records["hazard"], records["attachment"]])],

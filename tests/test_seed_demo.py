@@ -41,6 +41,7 @@ from hazards.choices import (
     Status,
 )
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
+from inspections.models import ChecklistItem, ChecklistTemplate
 
 # Seeding plays ~12,500 service calls as one history batch (a few seconds, more on PostgreSQL and a busy
 # machine) in the first test's setup, which counts against that test's timeout.
@@ -336,6 +337,22 @@ def test_running_it_again_changes_nothing(demo):
     call_command("seed_demo", stdout=output)
     assert fingerprint() == before
     assert "隐患：3000（本次新建 0）" in output.getvalue()
+    assert "检查表：5（本次新建 0）" in output.getvalue()
+
+
+def test_the_ready_checklists_cover_every_sector_group_with_a_standard_and_the_rest(demo):
+    """A general checklist for any sector, and one per sector group a 判定标准 covers, all published."""
+    templates = {t.code: t for t in ChecklistTemplate.objects.select_related("sector")}
+    assert {code: t.sector.code if t.sector else None for code, t in templates.items()} == {
+        "general": None,
+        "industry-trade": "industry_trade",
+        "coal-mine": "coal_mine",
+        "hazardous-chemicals": "hazardous_chemicals",
+        "fireworks": "fireworks",
+    }
+    assert all(t.is_published for t in templates.values())
+    coal = ChecklistItem.objects.filter(section__template=templates["coal-mine"], standard_item__isnull=False)
+    assert coal.count() == 15
 
 
 def test_the_same_moment_always_gives_the_same_demo(demo):

@@ -10,6 +10,7 @@ from django.db.models import Count
 from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from demo.seed import DEMO_PASSWORD, seed
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
+from inspections.models import ChecklistTemplate
 
 PERSONAS = "admin, city, hq_officer, hq_supervisor, wb_officer, wb_supervisor, unit_demo, api_client"
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             ("责任单位", ResponsibleUnit.objects.count(), created.units),
             ("用户", User.objects.count(), created.users),
             ("隐患", sum(by_status.values()), created.hazards),
+            ("检查表", ChecklistTemplate.objects.count(), created.checklists),
         ]
         for label, total, new in rows:
             self.stdout.write(f"{label}：{total}（本次新建 {new}）")

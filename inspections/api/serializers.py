@@ -1,0 +1,132 @@
+"""What the inspections API reads and writes; inputs are strict and their related ids scoped."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import ResponsibleUnit, Sector
+from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictSerializer
+from hazards.choices import Level
+from inspections.choices import Kind, Result
+from inspections.models import Answer, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    standard_reference = serializers.SerializerMethodField(help_text="关联的判定标准条目（文号 条 项），无则为 null")
+
+    class Meta:
+        model = ChecklistItem
+        fields = [
+            "id",
+            "order",
+            "text",
+            "standard_item",
+            "standard_reference",
+            "mandatory",
+            "photo_on_fail",
+            "category",
+            "factor",
+            "default_requirements",
+            "default_working_days",
+        ]
+
+    def get_standard_reference(self, item: ChecklistItem) -> str | None:
+        standard = item.standard_item
+        return f"{standard.document_number} {standard.reference}" if standard else None
+
+
+class ChecklistSectionSerializer(serializers.ModelSerializer):
+    items = ChecklistItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistSection
+        fields = ["id", "order", "title", "items"]
+
+
+class ChecklistTemplateSerializer(serializers.ModelSerializer):
+    sector = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sections = ChecklistSectionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ChecklistTemplate
+        fields = ["id", "code", "name", "version", "sector", "kind", "published_at", "sections"]
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    hazard_number = serializers.CharField(source="hazard.number", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "item",
+            "result",
+            "comment",
+            "latitude",
+            "longitude",
+            "answered_by",
+            "answered_at",
+            "hazard",
+            "hazard_number",
+        ]
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sector = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    answers = AnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "unit",
+            "unit_name",
+            "region",
+            "sector",
+            "template",
+            "team",
+            "leader",
+            "planned_on",
+            "started_at",
+            "completed_at",
+            "summary",
+            "acknowledged_by_name",
+            "acknowledged_at",
+            "version",
+            "answers",
+        ]
+
+
+class StartSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    unit = ScopedPrimaryKeyRelatedField(queryset=ResponsibleUnit.objects.all())
+    template = serializers.PrimaryKeyRelatedField(queryset=ChecklistTemplate.objects.filter(published_at__isnull=False))
+    sector = serializers.SlugRelatedField(
+        slug_field="code", queryset=Sector.objects.all(), required=False, allow_null=True, default=None
+    )
+    team = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class PlanSerializer(StartSerializer):
+    planned_on = serializers.DateField()
+
+
+class AnswerInputSerializer(StrictSerializer):
+    item = serializers.PrimaryKeyRelatedField(queryset=ChecklistItem.objects.select_related("section", "standard_item"))
+    result = serializers.ChoiceField(choices=Result.choices)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True, default=None)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True, default=None
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True, default=None
+    )
+
+
+class CompleteSerializer(StrictSerializer):
+    summary = serializers.CharField(max_length=4000)
+    acknowledged_by_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")

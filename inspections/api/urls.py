@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from inspections.api import views
+
+router = SimpleRouter()
+router.register("inspections", views.InspectionViewSet, basename="inspection")
+router.register("checklists", views.ChecklistTemplateViewSet, basename="checklist")
+
+urlpatterns = router.urls

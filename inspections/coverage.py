@@ -1,0 +1,82 @@
+"""排查覆盖率: per county, the units due for inspection (应排查) against those inspected (实际排查) in a period.
+
+应排查 are the active enterprises in the viewer's jurisdiction (the national tables count 生产经营单位, in
+家); 实际排查 those of them with at least one inspection completed in the period — an office's or the
+unit's own 企业自查 — whatever its kind (a completed 四不两直 visit is no longer a secret to count).
+Periods are Asia/Shanghai local dates, both ends included. Campaign targets and sectors come later: a
+unit has no sector of its own yet (only the hazards and inspections record one).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
+
+from accounts.choices import UnitKind
+from accounts.models import Region, ResponsibleUnit, User
+from inspections.choices import Status
+from inspections.models import Inspection
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    county: Region
+    units_due: int
+    units_inspected: int
+
+    @property
+    def coverage(self) -> float | None:
+        """实际排查 / 应排查, None when no unit is due (shown as "/")."""
+        return self.units_inspected / self.units_due if self.units_due else None
+
+
+def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    from django.utils import timezone
+
+    tz = timezone.get_current_timezone()
+    since = datetime.datetime.combine(start, datetime.time(), tzinfo=tz)
+    until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    return since, until
+
+
+def units_due(user: User) -> QuerySet[ResponsibleUnit]:
+    return ResponsibleUnit.objects.visible_to(user).filter(is_active=True, kind=UnitKind.ENTERPRISE)
+
+
+def _inspected(start: datetime.date, end: datetime.date) -> Exists:
+    since, until = _bounds(start, end)
+    return Exists(
+        Inspection.objects.filter(
+            unit=OuterRef("pk"), status=Status.COMPLETED, completed_at__gte=since, completed_at__lt=until
+        )
+    )
+
+
+def coverage_by_county(*, user: User, start: datetime.date, end: datetime.date) -> list[CoverageRow]:
+    """One row per county the viewer sees units in, by county code."""
+    counts = (
+        units_due(user)
+        .annotate(county_code=Substr("region__code", 1, 6), inspected=_inspected(start, end))
+        .values("county_code")
+        .annotate(due=Count("pk"), done=Count("pk", filter=Q(inspected=True)))
+        .order_by("county_code")
+    )
+    rows = []
+    for row in counts:
+        county = Region.cached.get_by_key(row["county_code"])
+        if isinstance(county, Region):
+            rows.append(CoverageRow(county=county, units_due=row["due"], units_inspected=row["done"]))
+    return rows
+
+
+def never_inspected(
+    *, user: User, start: datetime.date, end: datetime.date, county: Region | None = None
+) -> QuerySet[ResponsibleUnit]:
+    """The units due that no completed inspection reached in the period: the drill-down of a row."""
+    units = units_due(user).filter(~_inspected(start, end))
+    if county is not None:
+        units = units.filter(region__code__startswith=county.code[:6])
+    return units.select_related("region").order_by("region__code", "name")

@@ -1,0 +1,81 @@
+"""What an inspector types: the start of an inspection, one item's answer, the completion."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import ResponsibleUnit, Sector
+from core.web.forms import BrowserForm, DateInput
+from hazards.choices import Level
+from inspections.choices import Kind, Result
+from inspections.models import ChecklistTemplate
+
+
+class StartForm(BrowserForm):
+    """开始检查 on the spot: which unit, with which checklist. A unit's contact checks its own unit (企业自查)."""
+
+    kind = forms.ChoiceField(label=_("检查类型"), choices=Kind.choices)
+    unit = forms.ModelChoiceField(label=_("被检查单位"), queryset=ResponsibleUnit.objects.none())
+    template = forms.ModelChoiceField(label=_("检查表"), queryset=ChecklistTemplate.objects.none())
+    sector = forms.ModelChoiceField(
+        label=_("行业领域"),
+        queryset=Sector.objects.filter(parent__isnull=False),
+        required=False,
+        help_text=_("不填则按检查表的行业领域。"),
+    )
+    team = forms.CharField(label=_("检查组成员"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = ResponsibleUnit.objects.visible_to(user).filter(is_active=True)
+        self.fields["template"].queryset = ChecklistTemplate.objects.filter(published_at__isnull=False)
+        if user.role == Role.UNIT_CONTACT:
+            self.fields["kind"].choices = [(Kind.SELF_CHECK, Kind.SELF_CHECK.label)]
+        else:
+            self.fields["kind"].choices = [(k, label) for k, label in Kind.choices if k != Kind.SELF_CHECK]
+
+
+class AnswerForm(forms.Form):
+    """One item: saved as soon as a result is tapped, so it carries no form token (an answer is an upsert)."""
+
+    result = forms.ChoiceField(label=_("结果"), choices=Result.choices)
+    comment = forms.CharField(label=_("说明"), max_length=2000, required=False)
+    level = forms.ChoiceField(label=_("隐患等级"), choices=[("", "—"), *Level.choices], required=False)
+
+
+class CompleteForm(BrowserForm):
+    summary = forms.CharField(label=_("检查小结"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    acknowledged_by_name = forms.CharField(
+        label=_("被检查单位签字人"),
+        max_length=50,
+        required=False,
+        help_text=_("被检查单位负责人当面签字确认（填写姓名）。"),
+    )
+
+    def cleaned_data_for_service(self) -> dict[str, str]:
+        return {
+            "summary": self.cleaned_data["summary"],
+            "acknowledged_by_name": self.cleaned_data["acknowledged_by_name"],
+        }
+
+
+class PeriodForm(forms.Form):
+    """A period of local dates, both ends included; this year so far unless given."""
+
+    start = forms.DateField(label=_("起"), widget=DateInput, required=False)
+    end = forms.DateField(label=_("止"), widget=DateInput, required=False)
+    county = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
+
+    def clean(self):
+        values = super().clean()
+        today = timezone.localdate()
+        values["start"] = values.get("start") or today.replace(month=1, day=1)
+        values["end"] = values.get("end") or today
+        if values["start"] > values["end"]:
+            raise forms.ValidationError(_("起始日期不能晚于截止日期。"), code="order")
+        if (values["end"] - values["start"]).days > 366 * 5:
+            raise forms.ValidationError(_("统计期间最长五年。"), code="too_long")
+        return values
