@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its page has the user; nothing before it reads the body.
+    "core.middleware.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -170,7 +172,14 @@ STORAGES = {
 
 # Evidence photos and PDFs: the service checks content and size (10 MB) itself.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Checked from the image's header before anything decodes it (core/uploads.py). Phones save 12 MP by
+# default; a full-resolution 48 MP shot (8000 × 6000) must be scaled down before it is uploaded.
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
+# A whole request, files included, refused from its Content-Length before it is read (core/middleware.py):
+# three files at the limit, or a form's handful of phone photos. The proxy in front sets the same limit.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
+# What Django holds in memory of a body apart from its files: a JSON body, or a form's fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
