@@ -28,6 +28,7 @@ _SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
 # The extension a stored file gets, by the type its content proved.
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 EVIDENCE_TYPES = tuple(EXTENSIONS)
+_OTHER_EXTENSIONS = {"image/jpeg": ("jpeg", "jpe")}
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -43,6 +44,18 @@ def sniff_content_type(head: bytes) -> str | None:
 def stored_name(content_type: str) -> str:
     """A fresh file name for content of ``content_type``: random, with the extension of that type."""
     return f"{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
+
+
+def download_name(name: str, content_type: str) -> str:
+    """The client's file name for a download, ending in an extension of what the file is: a photo
+    uploaded as ``现场.html`` is saved as ``现场.html.png``, never opened later as a page."""
+    extension = EXTENSIONS.get(content_type)
+    if extension is None:
+        return name
+    _stem, dot, suffix = name.rpartition(".")
+    if dot and suffix.lower() in (extension, *_OTHER_EXTENSIONS.get(content_type, ())):
+        return name
+    return f"{name}.{extension}"
 
 
 def validate_upload(upload: UploadedFile, field: str = "photos") -> str:

@@ -313,4 +313,4 @@ class AttachmentViewSet(ScopedRetrieveViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
         attachment = self.get_object()
-        return file_response(attachment.file, filename=attachment.original_name, content_type=attachment.content_type)
+        return file_response(attachment.file, filename=attachment.download_name, content_type=attachment.content_type)

@@ -269,4 +269,4 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """Evidence files are served only through the hazard's scope; MEDIA is never public."""
     attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=attachment_id, hazard_id=pk)
-    return file_response(attachment.file, filename=attachment.original_name, content_type=attachment.content_type)
+    return file_response(attachment.file, filename=attachment.download_name, content_type=attachment.content_type)

@@ -4,6 +4,7 @@ and bodies refused from their Content-Length."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -70,6 +71,16 @@ def test_a_pdf_is_always_a_download_never_shown_inline(world):
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith("attachment;")
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_download_is_named_for_what_the_file_is(world):
+    hazard = world.listed()
+    client = token_client()
+    for name, expected in (("evil.html", "evil.html.png"), ("现场.PNG", "现场.PNG"), ("照片", "照片.png")):
+        created = upload(client, hazard, SimpleUploadedFile(name, png_upload().read()))
+        assert created["original_name"] == name
+        disposition = client.get(created["file"])["Content-Disposition"]
+        assert disposition == f"inline; filename*=utf-8''{quote(expected)}" or disposition.endswith(f'"{expected}"')
 
 
 def test_a_signed_in_browser_follows_the_same_link(world):
