@@ -1,12 +1,21 @@
 # API tokens stored as digests, with an expiry. The plaintext tokens of DRF's authtoken app (no longer
 # installed) are carried over as digests, valid for API_TOKEN_TTL from the migration, and erased.
 
+import datetime
 import hashlib
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.utils.dateparse import parse_datetime
+
+
+def _aware(value):
+    # A raw cursor on SQLite gives the stored UTC time as text or a naive datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=datetime.timezone.utc) if django.utils.timezone.is_naive(value) else value
 
 
 def hash_existing_tokens(apps, schema_editor):
@@ -19,7 +28,10 @@ def hash_existing_tokens(apps, schema_editor):
         cursor.execute("SELECT key, user_id, created FROM authtoken_token")
         ApiToken.objects.bulk_create(
             ApiToken(
-                digest=hashlib.sha256(key.encode()).hexdigest(), user_id=user_id, created_at=created, expires_at=expires_at
+                digest=hashlib.sha256(key.encode()).hexdigest(),
+                user_id=user_id,
+                created_at=_aware(created),
+                expires_at=expires_at,
             )
             for key, user_id, created in cursor.fetchall()
         )

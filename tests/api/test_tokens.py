@@ -120,3 +120,11 @@ def test_plaintext_tokens_of_before_are_carried_over_as_digests(world):
         cursor.execute("SELECT count(*) FROM authtoken_token")
         assert cursor.fetchone() == (0,)
     assert with_token("0123456789abcdef0123456789abcdef01234567").get(f"{API}/me/").json()["username"] == "api_client"
+
+
+def test_a_naive_time_read_from_sqlite_is_taken_as_utc():
+    migration = importlib.import_module("accounts.migrations.0005_apitoken")
+    utc = datetime.datetime(2026, 12, 2, 16, 45, tzinfo=datetime.UTC)
+    assert migration._aware("2026-12-02 16:45:00") == utc
+    assert migration._aware(datetime.datetime(2026, 12, 2, 16, 45)) == utc
+    assert migration._aware(utc) == utc
