@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
+from accounts.models import ApiToken, Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 
 
 @admin.register(Region)
@@ -135,3 +135,21 @@ class SectorAdmin(admin.ModelAdmin):
             # A sector's name includes its parent's, so load parents with the choices.
             kwargs["queryset"] = Sector.objects.select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Issued only through the API, which shows the key once; here a token is seen and revoked (deleted)."""
+
+    list_display = ("user", "created_at", "expires_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__full_name")
+    search_help_text = _("按用户名或姓名查找")
+    fields = ("user", "created_at", "expires_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False

@@ -6,9 +6,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "人员与辖区"
 
     def ready(self) -> None:
-        from rest_framework.authtoken.models import Token
-
         from accounts.api.authentication import tokens
+        from accounts.models import ApiToken
 
         # Any process that deletes a token or changes a user tells the API workers (core/reference.py).
-        tokens.bind(Token)
+        tokens.bind(ApiToken)

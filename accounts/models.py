@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pypinyin import Style, lazy_pinyin
 
@@ -237,3 +238,28 @@ class User(AbstractUser):
             raise ValidationError({"unit": _("责任单位联系人必须指定所属责任单位。")})
         if self.role not in (Role.ADMINISTRATOR, Role.UNIT_CONTACT) and self.region_id is None:
             raise ValidationError({"region": _("该角色必须指定辖区。")})
+
+
+class ApiToken(models.Model):
+    """API 令牌: a client's key, stored only as its SHA-256 digest, valid until ``expires_at``.
+
+    The key is shown once, when issued (``accounts.tokens``); what the database holds cannot be used to
+    sign in. A key is 160 random bits, so a fast hash is enough: nothing can be guessed offline.
+    """
+
+    digest = models.CharField(_("摘要"), max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("到期时间"))
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.digest[:8]}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

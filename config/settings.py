@@ -6,6 +6,7 @@ Local defaults need nothing set (SQLite file and a filesystem broker under ``var
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -69,7 +70,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its page has the user; nothing before it reads the body.
+    "core.middleware.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -171,7 +173,14 @@ STORAGES = {
 
 # Evidence photos and PDFs: the service checks content and size (10 MB) itself.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Checked from the image's header before anything decodes it (core/uploads.py). Phones save 12 MP by
+# default; a full-resolution 48 MP shot (8000 × 6000) must be scaled down before it is uploaded.
+ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)
+# A whole request, files included, refused from its Content-Length before it is read (core/middleware.py):
+# three files at the limit, or a form's handful of phone photos. The proxy in front sets the same limit.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
+# What Django holds in memory of a body apart from its files: a JSON body, or a form's fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
@@ -213,6 +222,8 @@ else:
 API_RATE_USER = os.environ.get("API_RATE_USER", "1200/min")
 API_RATE_ANON = os.environ.get("API_RATE_ANON", "60/min")
 API_RATE_TOKEN = os.environ.get("API_RATE_TOKEN", "10/min")
+# How long an API token is valid from its issue (accounts/tokens.py); a client rotates it before then.
+API_TOKEN_TTL = datetime.timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
@@ -243,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "隐患排查治理台账的 REST 接口：隐患的列单、交单、办单、清单（销号）全流程，以及区划、行业、责任单位等基础数据。"
         "\n\n认证：`POST /api/v1/auth/token/` 取得令牌，之后在请求头中携带 `Authorization: Token <令牌>`。"
+        f"令牌自签发起 {API_TOKEN_TTL.days} 天内有效（`expires_at`），到期前可 `POST /api/v1/auth/token/rotate/` 换新，"
+        "`DELETE /api/v1/auth/token/` 注销；库中只存令牌的摘要，令牌只在签发时返回一次。"
         f"\n\n限流：每个令牌 {API_RATE_USER}，匿名 {API_RATE_ANON}（均按自然时间窗口计数），"
         f"取令牌接口 {API_RATE_TOKEN}；超限返回 429 并带 `Retry-After` 头。"
         '\n\n错误统一为 `{"code": "...", "message": "中文说明", "fields": {...}}`。'

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser as User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -27,6 +27,8 @@ from django.utils.text import get_valid_filename
 from core.uploads import sniff_content_type, validate_upload
 
 KEEP_FOR = datetime.timedelta(days=1)
+# A file system takes 255 bytes per name; 200 Chinese characters are 600.
+NAME_BYTES = 150
 _REFERENCE = re.compile(r"^[0-9a-f]{32}/[^/\\.][^/\\]{0,199}$")
 
 
@@ -57,10 +59,20 @@ def keep(user: User, form, uploads: list[UploadedFile]) -> list[StagedFile]:
                 if message not in form.errors.get("photos", []):
                     form.add_error("photos" if "photos" in form.fields else None, message)
             continue
-        name = get_valid_filename(upload.name or "upload")[:200] or "upload"
+        name = _short_name(upload.name or "")
         saved = default_storage.save(f"{_folder(user)}/{uuid.uuid4().hex}/{name}", upload)
         kept.append(StagedFile(saved.removeprefix(f"{_folder(user)}/"), upload.name or name, content_type))
     return kept
+
+
+def _short_name(name: str) -> str:
+    """The client's name made safe for a path, within NAME_BYTES of UTF-8: it is shown back to the
+    user, and becomes the attachment's ``original_name``, while the stored file gets a random name."""
+    try:
+        safe = get_valid_filename(name).lstrip(".")
+    except SuspiciousFileOperation:  # nothing usable left: "", "." or ".."
+        safe = ""
+    return safe.encode()[:NAME_BYTES].decode(errors="ignore") or "upload"
 
 
 def _path(user: User, reference: str) -> str | None:

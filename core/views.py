@@ -7,22 +7,17 @@ served only here, by the API's ``jobs/{id}/result/`` and in the admin site, neve
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from core.downloads import file_response
 from core.models import Job
 
 
 def result_response(job: Job) -> FileResponse:
     """The job's result file as a download; 404 while it has none."""
-    if not job.result:
-        raise Http404
-    try:
-        handle = job.result.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=job.result_name)
+    return file_response(job.result, filename=job.result_name)
 
 
 @require_GET

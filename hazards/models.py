@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, Sector
+from core.uploads import download_name
 from hazards.choices import (
     OPEN_STATUSES,
     Action,
@@ -255,6 +256,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        return download_name(self.original_name, self.content_type)
 
 
 # Keys of HazardEvent.changes that are not fields of Hazard.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import importlib
 import io
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,18 @@ def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFil
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A well-formed black-and-white PNG of a few dozen bytes whose header claims ``width`` × ``height``:
+    its one row of data passes every structural check, and a browser decoding it allocates every pixel."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit per pixel, greyscale
+    row = b"\x00" * (1 + (width + 7) // 8)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row, 9)) + chunk(b"IEND", b"")
 
 
 def default_rule_rows() -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 
 import pytest
@@ -19,7 +20,7 @@ from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed, NotFound
 from hazards.models import Attachment
 from hazards.tasks import remove_stray_files
-from tests.conftest import png_upload
+from tests.conftest import png_claiming, png_upload
 
 
 def image_upload(fmt: str, name: str) -> SimpleUploadedFile:
@@ -44,6 +45,73 @@ def test_photos_and_pdfs_are_stored_with_their_real_type(world, upload, content_
     )
     assert attachment.content_type == content_type
     assert attachment.file.size == attachment.size > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extension"),
+    [
+        ("evil.html", lambda: png_upload().read(), "png"),
+        ("shell.php", lambda: image_upload("JPEG", "x").read(), "jpg"),
+        ("报告", lambda: b"%PDF-1.4\n%\xe2\xe3\n", "pdf"),
+        ("a." + "x" * 150, lambda: image_upload("WEBP", "x").read(), "webp"),
+    ],
+)
+def test_a_file_is_stored_under_a_random_name_with_the_extension_of_its_content(world, name, content, extension):
+    hazard = world.listed()
+    attachment = services.attachment_add(
+        hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=SimpleUploadedFile(name, content())
+    )
+    folder = f"hazards/{timezone.localdate():%Y/%m}/{hazard.pk}"
+    assert re.fullmatch(rf"{folder}/[0-9a-f]{{32}}\.{extension}", attachment.file.name), attachment.file.name
+    assert attachment.original_name == name
+    assert default_storage.exists(attachment.file.name)
+
+
+def test_two_files_of_the_same_name_are_both_kept(world):
+    hazard = world.listed()
+    first, second = (
+        services.attachment_add(
+            hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=png_upload("现场.png", color)
+        )
+        for color in ("red", "blue")
+    )
+    assert first.file.name != second.file.name
+    assert first.file.read() != second.file.read()
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (10_000, 10_000),  # 100 megapixels in a few dozen bytes: decoded by every viewer's browser
+        (20_000, 20_000),  # past Pillow's own limit: its DecompressionBombError
+        (40_001, 1_000),  # just over 40 megapixels, in a strip
+    ],
+)
+def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(world, width, height):
+    hazard = world.listed()
+    bomb = SimpleUploadedFile("bomb.png", png_claiming(width, height))
+    assert bomb.size < 400
+    with pytest.raises(ValidationError) as error:
+        services.attachment_add(hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=bomb)
+    (problem,) = error.value.error_dict["file"]
+    assert problem.code == "too_many_pixels"
+    assert problem.messages == ["图片“bomb.png”的像素过多，上限为 4000 万像素，请缩小后再上传。"]
+    assert not Attachment.objects.exists()
+
+
+def test_an_image_of_exactly_the_pixel_limit_is_accepted(world, settings):
+    settings.ATTACHMENT_MAX_PIXELS = 64
+    hazard = world.listed()
+    for width, height in ((8, 8), (64, 1)):
+        buffer = io.BytesIO()
+        Image.new("RGB", (width, height), "green").save(buffer, format="PNG")
+        upload = SimpleUploadedFile("ok.png", buffer.getvalue())
+        services.attachment_add(hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=upload)
+    over = SimpleUploadedFile("over.png", png_claiming(65, 1))
+    with pytest.raises(ValidationError) as error:
+        services.attachment_add(hazard=hazard, by=world.hq_officer, phase=AttachmentPhase.FOUND, upload=over)
+    assert error.value.error_dict["file"][0].code == "too_many_pixels"
+    assert hazard.attachments.count() == 2
 
 
 def test_a_renamed_text_file_is_refused(world):

@@ -21,7 +21,8 @@ class TokenRequestSerializer(StrictSerializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text="令牌：请求头中带 `Authorization: Token <令牌>`")
+    expires_at = serializers.DateTimeField(read_only=True, help_text="到期时间；到期后需重新取得或提前轮换")
 
 
 class RegionSerializer(serializers.ModelSerializer):

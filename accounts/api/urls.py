@@ -11,6 +11,7 @@ router.register("units", views.UnitViewSet, basename="unit")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/token/rotate/", views.TokenRotateView.as_view(), name="token-rotate"),
     path("me/", views.MeView.as_view(), name="me"),
     *router.urls,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -435,10 +436,20 @@ class AttachmentInputSerializer(StrictSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    file = serializers.SerializerMethodField(
+        help_text="文件的下载地址：与其他接口一样带令牌（或登录会话）访问，辖区外 404；照片在浏览器中打开，PDF 下载"
+    )
+
     class Meta:
         model = Attachment
         fields = ["id", "phase", "content_type", "size", "original_name", "file", "uploaded_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField())
+    def get_file(self, attachment: Attachment) -> str:
+        url = reverse("api:attachment-download", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class EventSerializer(serializers.ModelSerializer):

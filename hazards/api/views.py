@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.http import FileResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -17,11 +19,13 @@ from core import idempotency
 from core.api.errors import Conflict, PreconditionFailed
 from core.api.pagination import KeysetPagination
 from core.api.serializers import ErrorSerializer
-from core.api.viewsets import ScopedReadOnlyViewSet
+from core.api.viewsets import ScopedReadOnlyViewSet, ScopedRetrieveViewSet
+from core.downloads import file_response
+from core.uploads import EVIDENCE_TYPES
 from hazards import services
 from hazards.api import serializers as s
 from hazards.filtersets import HazardFilterSet
-from hazards.models import ExtensionRequest, Hazard
+from hazards.models import Attachment, ExtensionRequest, Hazard
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="输入有误"),
@@ -250,10 +254,12 @@ class HazardViewSet(ScopedReadOnlyViewSet):
     def attachments(self, request: Request, pk=None) -> Response:
         hazard = self.get_object()
         if request.method == "GET":
-            return Response(s.AttachmentSerializer(hazard.attachments.all(), many=True).data)
+            attachments = hazard.attachments.all()
+            return Response(s.AttachmentSerializer(attachments, many=True, context=self.get_serializer_context()).data)
         data = self._input(s.AttachmentInputSerializer)
         attachment = services.attachment_add(hazard=hazard, by=request.user, phase=data["phase"], upload=data["file"])
-        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        body = s.AttachmentSerializer(attachment, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -280,3 +286,31 @@ class ExtensionViewSet(ScopedReadOnlyViewSet):
         serializer.is_valid(raise_exception=True)
         extension = services.extension_decide(extension=extension, by=request.user, **serializer.validated_data)
         return Response(s.ExtensionSerializer(extension).data)
+
+
+# What an evidence file can be: the types core.uploads recognises by content.
+ATTACHMENT_FILE = {(200, content_type): OpenApiTypes.BINARY for content_type in EVIDENCE_TYPES}
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="附件详情", responses={200: s.AttachmentSerializer, 404: ERRORS[404]}),
+)
+class AttachmentViewSet(ScopedRetrieveViewSet):
+    """附件：随隐患按辖区可见；`file` 是下载地址。"""
+
+    queryset = Attachment.objects.all()
+    serializer_class = s.AttachmentSerializer
+    filterset_class = None
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # A file is sent as what it is, whatever the client says it accepts; errors still come as JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "download")
+
+    @extend_schema(
+        summary="下载附件文件（照片在浏览器中打开，PDF 作为附件下载）",
+        responses={**ATTACHMENT_FILE, 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        attachment = self.get_object()
+        return file_response(attachment.file, filename=attachment.download_name, content_type=attachment.content_type)

@@ -1,4 +1,7 @@
-"""Evidence files of a hazard: photos and PDFs, checked by ``core.uploads`` (content and size, never name)."""
+"""Evidence files of a hazard: photos and PDFs, checked by ``core.uploads`` (content and size, never name).
+
+A file is stored as ``<random>.<extension of its sniffed type>``; the client's name is kept for display.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.uploads import validate_upload
+from core.uploads import stored_name, validate_upload
 from hazards import permissions
 from hazards.choices import AttachmentPhase
 from hazards.errors import NotAllowed
@@ -55,7 +58,7 @@ def save_attachments(
             uploaded_by=by,
             uploaded_at=now,
         )
-        current_store().add_attachment(attachment, upload)
+        current_store().add_attachment(attachment, upload, name=stored_name(content_type))
         attachments.append(attachment)
     return attachments
 

@@ -79,8 +79,9 @@ class DatabaseStore:
     def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
         schedule_reminders(hazard_ids=[hazard.pk], at=at)
 
-    def add_attachment(self, attachment: Attachment, upload: UploadedFile) -> None:
-        attachment.file.save(upload.name or "upload", upload, save=False)
+    def add_attachment(self, attachment: Attachment, upload: UploadedFile, *, name: str) -> None:
+        """``name`` is the stored file's name (chosen by the content, never by the client)."""
+        attachment.file.save(name, upload, save=False)
         attachment.save()
 
     def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
@@ -123,7 +124,7 @@ class HistoryBatch(DatabaseStore):
     def __init__(self) -> None:
         self.hazards: list[Hazard] = []
         self.events: list[HazardEvent] = []
-        self.attachments: list[tuple[Attachment, UploadedFile]] = []
+        self.attachments: list[tuple[Attachment, UploadedFile, str]] = []
         self.listings: list[SupervisionListing] = []
         self.extensions: list[ExtensionRequest] = []
         self._own: set[int] = set()  # id() of the hazards created here: instances have no pk yet
@@ -156,9 +157,9 @@ class HistoryBatch(DatabaseStore):
     def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
         self._schedules[self._mine(hazard)] = (hazard, at)
 
-    def add_attachment(self, attachment: Attachment, upload: UploadedFile) -> None:
+    def add_attachment(self, attachment: Attachment, upload: UploadedFile, *, name: str) -> None:
         self._photos.add((self._mine(attachment.hazard), attachment.phase))
-        self.attachments.append((attachment, upload))
+        self.attachments.append((attachment, upload, name))
 
     def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
         return (self._mine(hazard), phase) in self._photos
@@ -207,10 +208,10 @@ class HistoryBatch(DatabaseStore):
             for hazard, number in zip(group, numbers, strict=True):
                 hazard.number = number
         Hazard.objects.bulk_create(self.hazards, batch_size=_BULK)
-        for attachment, upload in self.attachments:
+        for attachment, upload, name in self.attachments:
             attachment.hazard = attachment.hazard  # its pk is known now, and names the file's folder
-            attachment.file.save(upload.name or "upload", upload, save=False)
-        Attachment.objects.bulk_create([attachment for attachment, _ in self.attachments], batch_size=_BULK)
+            attachment.file.save(name, upload, save=False)
+        Attachment.objects.bulk_create([attachment for attachment, _, _ in self.attachments], batch_size=_BULK)
         HazardEvent.objects.bulk_create(self.events, batch_size=_BULK)
         SupervisionListing.objects.bulk_create(self.listings, batch_size=_BULK)
         ExtensionRequest.objects.bulk_create(self.extensions, batch_size=_BULK)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from rest_framework.request import Request
 
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, Sector
+from core.downloads import file_response
 from core.workdays import add_working_days
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, Level, Stage, Status
@@ -268,15 +269,4 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """Evidence files are served only through the hazard's scope; MEDIA is never public."""
     attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=attachment_id, hazard_id=pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    # Photos and PDFs open in the browser; anything else would be downloaded.
-    inline = attachment.content_type.startswith("image/") or attachment.content_type == "application/pdf"
-    return FileResponse(
-        handle,
-        content_type=attachment.content_type,
-        as_attachment=not inline,
-        filename=attachment.original_name,
-    )
+    return file_response(attachment.file, filename=attachment.download_name, content_type=attachment.content_type)

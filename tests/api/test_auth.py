@@ -11,11 +11,11 @@ import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.api.authentication import TokenAuthentication, tokens
-from accounts.models import User
+from accounts.models import ApiToken, User
+from accounts.tokens import token_issue
 from core.api import throttling
 from core.api.throttling import UserRateThrottle
 from tests.api.helpers import API
@@ -67,20 +67,20 @@ def test_token_endpoint_is_throttled_with_retry_after(world):
 # --- what each process remembers about tokens -------------------------------------------------
 
 
-def token_of(username: str) -> Token:
-    return Token.objects.get_or_create(user=User.objects.get(username=username))[0]
+def token_of(username: str) -> tuple[ApiToken, str]:
+    return token_issue(user=User.objects.get(username=username))
 
 
 def token_client(username: str) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_of(username).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_of(username)[1]}")
     return client
 
 
 def test_a_deleted_token_is_refused_at_once(world):
     client = token_client("hq_officer")
     assert client.get(f"{API}/me/").status_code == 200
-    token_of("hq_officer").delete()
+    ApiToken.objects.get().delete()
     assert client.get(f"{API}/me/").status_code == 401
 
 
@@ -114,8 +114,8 @@ def test_a_change_committed_in_another_process_is_seen_within_a_second(world, mo
 
 
 def test_each_request_gets_its_own_user(world):
-    token = token_of("hq_officer")
-    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = token_of("hq_officer")
+    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {key}")
     first, _ = TokenAuthentication().authenticate(request)
     first.first_name = "改过"
     second, _ = TokenAuthentication().authenticate(request)
@@ -165,9 +165,8 @@ def test_the_token_cache_is_bound_in_every_process():
     code = (
         "import django; django.setup();"
         "from django.db.models.signals import post_delete, post_save;"
-        "from rest_framework.authtoken.models import Token;"
-        "from accounts.models import User;"
-        "assert post_delete.has_listeners(Token) and post_save.has_listeners(User)"
+        "from accounts.models import ApiToken, User;"
+        "assert post_delete.has_listeners(ApiToken) and post_save.has_listeners(User)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=settings.BASE_DIR, timeout=60)
@@ -182,8 +181,8 @@ def test_a_committed_change_is_published_to_other_processes(world, django_captur
 
 
 def test_what_a_request_sets_on_its_token_stays_with_it(world):
-    token = token_of("hq_officer")
-    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = token_of("hq_officer")
+    request = APIRequestFactory().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {key}")
     _, first = TokenAuthentication().authenticate(request)
     first.user.first_name = "改过"
     _, second = TokenAuthentication().authenticate(request)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hazards import services
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus, Status
 from hazards.models import Hazard, HazardEvent
-from tests.conftest import png_upload
+from tests.conftest import png_claiming, png_upload
 from tests.forms.helpers import action_url, assign_data, detail_url, form_of, post_action
 
 # --- errors: in Chinese, next to the field, nothing lost -------------------------------------------
@@ -243,3 +243,25 @@ def test_a_unit_contact_must_give_person_and_deadline_when_self_reporting(as_use
     assert response.status_code == 400
     assert 'data-testid="error-responsible_person"' in response.content.decode()
     assert not Hazard.objects.exists()
+
+
+def test_a_pixel_bomb_photo_is_refused_in_chinese_and_not_kept(as_user, world):
+    bomb = SimpleUploadedFile("现场.png", png_claiming(20_000, 20_000), content_type="image/png")
+    response = as_user(world.hq_officer).post(reverse("hazards:new"), world.listing_form(photos=[bomb]))
+    assert response.status_code == 400
+    assert "图片“现场.png”的像素过多，上限为 4000 万像素，请缩小后再上传。" in response.content.decode()
+    assert "已保留" not in response.content.decode()
+
+
+def test_a_photo_with_a_very_long_name_is_kept_across_an_error_and_stored(as_user, world):
+    name = "红旗区某仓库北侧消防通道" * 15 + ".png"
+    client = as_user(world.hq_officer)
+    first = client.post(reverse("hazards:new"), world.listing_form(title="", photos=[png_upload(name)]))
+    assert first.status_code == 400
+    assert "已保留" in first.content.decode()
+    staged = re.findall(r'name="staged" value="([^"]+)"', first.content.decode())
+    assert len(staged) == 1
+    second = client.post(reverse("hazards:new"), world.listing_form(form_token="new-2", staged=staged))
+    assert second.status_code == 302
+    attachment = Hazard.objects.get().attachments.get()
+    assert attachment.file.name.endswith(".png") and attachment.original_name.startswith("红旗区某仓库")

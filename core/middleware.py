@@ -1,0 +1,39 @@
+"""A request body over ``REQUEST_MAX_BYTES`` is refused from its Content-Length, before a byte is read.
+
+Django counts only the non-file part of a form against ``DATA_UPLOAD_MAX_MEMORY_SIZE``; files are
+streamed to disk whatever their size, so without this a 40 MB body was read whole before the 413 of
+``core.uploads``. The proxy in front should refuse the same bodies first (README, 部署).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from core.api.errors import error_body
+
+
+class RequestSizeLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # as Django reads it: no body at all
+        if length > settings.REQUEST_MAX_BYTES:
+            return self.too_large(request)
+        return self.get_response(request)
+
+    def too_large(self, request: HttpRequest) -> HttpResponse:
+        limit = filesizeformat(settings.REQUEST_MAX_BYTES)
+        message = _("提交的内容超过 %(limit)s 的上限，请减少或缩小文件后重试。") % {"limit": limit}
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body("too_large", message), status=413)
+        return render(request, "413.html", {"message": message}, status=413)
