@@ -202,7 +202,6 @@ class Story:
         # What later steps depend on, as the story goes.
         self.deadline: datetime.date | None = None
         self.created_at = self.acknowledged_at = found_at
-        self.reported = False  # an after-photo is already on record
         self.last_action: Action | None = None
 
     def tell(self) -> Plan:
@@ -379,8 +378,7 @@ class Story:
         at = self.clock.at(self.day)
         completed_on = max(first_day, self.day - self.rng.randint(0, 2) * DAY)
         measures, cost = self.text.measures, self._cost()
-        # A resubmission after 退回 keeps the photos already on record.
-        with_photo, self.reported = not self.reported, True
+        # Every report brings its after-photo: a resubmission after 退回 shows the work done again.
 
         def play(played: Played) -> None:
             played.hazard = services.hazard_submit(
@@ -389,7 +387,7 @@ class Story:
                 measures=measures,
                 completed_on=completed_on,
                 cost=cost,
-                photos=[after_photo()] if with_photo else [],
+                photos=[after_photo()],
                 at=at,
             )
 

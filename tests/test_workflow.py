@@ -147,7 +147,11 @@ def test_whole_life_keeps_every_round_in_the_timeline(world):
     hazard = world.submitted()
     hazard = services.hazard_reject(hazard=hazard, by=world.hq_supervisor, reason="未提供检测报告")
     hazard = services.hazard_submit(
-        hazard=hazard, by=world.unit_demo, measures="补充检测报告", completed_on=timezone.localdate()
+        hazard=hazard,
+        by=world.unit_demo,
+        measures="补充检测报告",
+        completed_on=timezone.localdate(),
+        photos=[png_upload()],  # after 退回, a new after-photo
     )
     hazard = services.hazard_verify(
         hazard=hazard, by=world.hq_supervisor, method=VerificationMethod.ON_EVIDENCE, opinion="资料齐全，同意销号"
@@ -454,7 +458,13 @@ def test_events_cannot_be_rewritten(world):
 def test_every_round_of_rectification_stays_in_the_timeline(world):
     hazard = world.submitted()
     hazard = services.hazard_reject(hazard=hazard, by=world.hq_supervisor, reason="不合格")
-    services.hazard_submit(hazard=hazard, by=world.unit_demo, measures="第二次整改", completed_on=timezone.localdate())
+    services.hazard_submit(
+        hazard=hazard,
+        by=world.unit_demo,
+        measures="第二次整改",
+        completed_on=timezone.localdate(),
+        photos=[png_upload()],
+    )
     reports = [e.changes["measures"][1] for e in HazardEvent.objects.filter(hazard=hazard, action=Action.SUBMIT)]
     assert reports == ["已重新敷设接地线并检测合格。", "第二次整改"]
 

@@ -34,6 +34,8 @@ class ActionSpec:
     photos_required: bool = False
     # Beyond the transition table: is this form worth offering for this object now? (object, panel state)
     available: Callable[[Any, Any], bool] = lambda obj, state: True
+    # What a fresh form starts with beyond the object's version (e.g. the last report, to resubmit).
+    initial: Callable[[Any], dict[str, Any]] = lambda obj: {}
 
     def make_form(self, *args, user: User, **kwargs) -> ActionForm:
         # Several forms share a page: their field ids carry the action's name.
@@ -68,6 +70,6 @@ def action_panel(
         if bound and bound[0] == spec.slug:
             entries.append(PanelEntry(spec, bound[1], bound[2], open=True))
         else:
-            form = spec.make_form(user=user, initial={"version": obj.version})
+            form = spec.make_form(user=user, initial={**spec.initial(obj), "version": obj.version})
             entries.append(PanelEntry(spec, form, [], open=False))
     return entries

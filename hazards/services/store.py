@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hazards.choices import AttachmentPhase, ExtensionStatus
+from hazards.choices import Action, AttachmentPhase, ExtensionStatus
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, ReminderSchedule, SupervisionListing
 from hazards.services.numbers import claim_hazard_numbers
 
@@ -84,8 +84,15 @@ class DatabaseStore:
         attachment.file.save(name, upload, save=False)
         attachment.save()
 
-    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
-        return Attachment.objects.filter(hazard=hazard, phase=phase).exists()
+    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase, *, since: datetime.datetime | None = None) -> bool:
+        """Whether evidence of ``phase`` is on record (uploaded after ``since``, when given)."""
+        found = Attachment.objects.filter(hazard=hazard, phase=phase)
+        return (found.filter(uploaded_at__gt=since) if since else found).exists()
+
+    def last_rejected_at(self, hazard: Hazard) -> datetime.datetime | None:
+        """When the hazard was last sent back (退回), if ever."""
+        rejections = HazardEvent.objects.filter(hazard=hazard, action=Action.REJECT).order_by("-at")
+        return rejections.values_list("at", flat=True).first()
 
     def add_listing(self, listing: SupervisionListing) -> None:
         listing.save()
@@ -128,7 +135,8 @@ class HistoryBatch(DatabaseStore):
         self.listings: list[SupervisionListing] = []
         self.extensions: list[ExtensionRequest] = []
         self._own: set[int] = set()  # id() of the hazards created here: instances have no pk yet
-        self._photos: set[tuple[int, str]] = set()
+        self._photos: dict[tuple[int, str], datetime.datetime] = {}  # latest upload per hazard and phase
+        self._rejected: dict[int, datetime.datetime] = {}
         self._listings_of: defaultdict[int, list[SupervisionListing]] = defaultdict(list)
         self._extensions_of: defaultdict[int, list[ExtensionRequest]] = defaultdict(list)
         self._schedules: dict[int, tuple[Hazard, datetime.datetime | None]] = {}
@@ -151,18 +159,25 @@ class HistoryBatch(DatabaseStore):
         return True  # the caller sets the new values on the instance, which is what flush writes
 
     def add_event(self, event: HazardEvent) -> None:
-        self._mine(event.hazard)
+        key = self._mine(event.hazard)
+        if event.action == Action.REJECT:
+            self._rejected[key] = event.at
         self.events.append(event)
 
     def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
         self._schedules[self._mine(hazard)] = (hazard, at)
 
     def add_attachment(self, attachment: Attachment, upload: UploadedFile, *, name: str) -> None:
-        self._photos.add((self._mine(attachment.hazard), attachment.phase))
+        key = (self._mine(attachment.hazard), attachment.phase)
+        self._photos[key] = max(attachment.uploaded_at, self._photos.get(key, attachment.uploaded_at))
         self.attachments.append((attachment, upload, name))
 
-    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase) -> bool:
-        return (self._mine(hazard), phase) in self._photos
+    def has_attachment(self, hazard: Hazard, phase: AttachmentPhase, *, since: datetime.datetime | None = None) -> bool:
+        latest = self._photos.get((self._mine(hazard), phase))
+        return latest is not None and (since is None or latest > since)
+
+    def last_rejected_at(self, hazard: Hazard) -> datetime.datetime | None:
+        return self._rejected.get(self._mine(hazard))
 
     def add_listing(self, listing: SupervisionListing) -> None:
         self._listings_of[self._mine(listing.hazard)].append(listing)

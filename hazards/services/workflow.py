@@ -306,8 +306,13 @@ def hazard_submit(
     if photos:
         check_attachment_allowed(hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED)
     content_types = _validated_uploads(photos)
-    if not photos and not current_store().has_attachment(hazard, AttachmentPhase.RECTIFIED):
-        raise field_error("photos", _("请上传整改后的照片。"), "required")
+    if not photos:
+        # After 退回 the supervisor wants to see the work done again: a photo taken since then.
+        store = current_store()
+        rejected = store.last_rejected_at(hazard)
+        if not store.has_attachment(hazard, AttachmentPhase.RECTIFIED, since=rejected):
+            message = _("退回后重新办单，请上传新的整改后照片。") if rejected else _("请上传整改后的照片。")
+            raise field_error("photos", message, "required")
     with current_store().atomic():
         save_attachments(
             hazard=hazard, by=by, phase=AttachmentPhase.RECTIFIED, uploads=photos, content_types=content_types, at=now

@@ -18,7 +18,7 @@ from core.web.forms import ActionForm
 from hazards import forms, services
 from hazards.choices import Action, ExtensionStatus, Level, Status
 from hazards.errors import ConcurrentChange
-from hazards.models import ExtensionRequest, Hazard
+from hazards.models import ExtensionRequest, Hazard, HazardEvent
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class PanelState:
     # The actions the transition table and the jurisdiction open to this user now.
     allowed: frozenset[Action]
     pending_extension: ExtensionRequest | None
+    # The latest 退回 while the hazard is being fixed again: its reason heads the 办单 form.
+    last_rejection: HazardEvent | None = None
 
 
 def pending_extension(hazard: Hazard) -> ExtensionRequest | None:
@@ -77,6 +79,8 @@ SPECS: tuple[ActionSpec, ...] = (
         button=_("提交验收"),
         done=_("整改情况已提交，等待验收。"),
         photos_required=True,
+        # After 退回 the last report is the starting point: measures and cost are kept, photos are new.
+        initial=lambda hazard: {"measures": hazard.measures, "cost": hazard.cost} if hazard.measures else {},
         perform=lambda hazard, by, data, photos: services.hazard_submit(
             hazard=hazard,
             by=by,

@@ -47,7 +47,11 @@ def region_chain(region: Region) -> list[Region]:
 
 def panel_state(user, hazard: Hazard, extensions: list[ExtensionRequest]) -> PanelState:
     pending = next((e for e in extensions if e.status == ExtensionStatus.PENDING), None)
-    return PanelState(allowed=frozenset(allowed_actions(user, hazard)), pending_extension=pending)
+    allowed = frozenset(allowed_actions(user, hazard))
+    rejection = None
+    if Action.SUBMIT in allowed and hazard.status == Status.RECTIFYING:
+        rejection = hazard.events.filter(action=Action.REJECT).select_related("actor").order_by("-at", "-id").first()
+    return PanelState(allowed=allowed, pending_extension=pending, last_rejection=rejection)
 
 
 def load_hazard(request: HttpRequest, pk: int) -> Hazard:
@@ -92,6 +96,7 @@ def render_detail(
         "extensions": extensions,
         "panel": panel,
         "pending_extension": state.pending_extension,
+        "last_rejection": state.last_rejection,
         "may_edit": bool(editable_for(state.allowed, hazard)),
         "has_notice": hazard.responsible_unit_id is not None and hazard.status != Status.VOID,
         "today": timezone.localdate(),

@@ -121,7 +121,11 @@ def test_whole_life_through_the_api(world, api):
     response = contact.post(hazard_url(hazard, "submit"), submit, format="multipart")
     assert response.status_code == 200, response.json()
     assert supervisor.post(hazard_url(hazard, "reject"), {"reason": "仍有杂物"}, format="json").status_code == 200
+    # After 退回, the new report brings a new after-photo; without one it is refused.
     submit = {"measures": "已彻底清理", "completed_on": timezone.localdate().isoformat()}
+    refused = contact.post(hazard_url(hazard, "submit"), submit, format="multipart")
+    assert refused.status_code == 400 and "photos" in refused.json()["fields"]
+    submit["photos"] = [png_upload()]
     assert contact.post(hazard_url(hazard, "submit"), submit, format="multipart").status_code == 200
     response = supervisor.post(hazard_url(hazard, "verify"), ACTION_BODIES["verify"](world), format="json")
     assert response.json()["status"] == "closed"
