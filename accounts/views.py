@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.forms import RegionCascadeQuery, UnitOptionsQuery
 from accounts.models import Region, ResponsibleUnit, User
 
 UNIT_OPTIONS_SHOWN = 30
@@ -51,7 +53,10 @@ def region_cascade(user: User, selected: Region | None) -> list[CascadeLevel]:
 @login_required
 def region_cascade_view(request: HttpRequest) -> HttpResponse:
     """The cascade redrawn after a choice; an emptied select falls back to the region above it."""
-    code = request.GET.get("region") or request.GET.get("parent") or ""
+    query = RegionCascadeQuery(request.GET)
+    if not query.is_valid():
+        return HttpResponseBadRequest(_("查询参数有误。"))
+    code = query.cleaned_data["region"] or query.cleaned_data["parent"]
     selected = Region.objects.visible_to(request.user).filter(code=code).first() if code else None
     levels = region_cascade(request.user, selected)
     return render(request, "accounts/region_cascade.html", {"levels": levels})
@@ -64,10 +69,13 @@ def unit_options(request: HttpRequest) -> HttpResponse:
 
     The unit already chosen (``unit``) stays chosen and listed; with none chosen, a single match is.
     """
+    query = UnitOptionsQuery(request.GET)
+    if not query.is_valid():
+        return HttpResponseBadRequest(_("查询参数有误。"))
     active = ResponsibleUnit.objects.visible_to(request.user).filter(is_active=True).only("pk", "name", "credit_code")
-    units = list(active.search(request.GET.get("q", "")).order_by("name")[:UNIT_OPTIONS_SHOWN])
-    chosen = request.GET.get("unit", "")
-    current = active.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    units = list(active.search(query.cleaned_data["q"]).order_by("name")[:UNIT_OPTIONS_SHOWN])
+    chosen = query.cleaned_data["unit"]
+    current = active.filter(pk=chosen).first() if chosen is not None else None
     if current is not None and current not in units:
         units.insert(0, current)
     if current is None and len(units) == 1:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,10 +183,49 @@ REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
 # What Django holds in memory of a body apart from its files: a JSON body, or a form's fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-# Only behind a proxy that sets X-Forwarded-Proto itself; otherwise any client could claim HTTPS.
+# HTTPS. Production defaults to it: secure cookies, a redirect from http://, HSTS for a year. An intranet
+# that serves the site over plain HTTP says so with PLAIN_HTTP=1 (README, 部署), which turns all four off.
+PLAIN_HTTP = env_bool("PLAIN_HTTP", False)
+_https = not DEBUG and not PLAIN_HTTP
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", _https)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if PLAIN_HTTP:
+    # Declared plain HTTP: `check --deploy` would repeat four times that there is no HTTPS (no HSTS, no
+    # redirect, both cookies sent in clear); core.checks says it once, as information, with what it means.
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+# A form or API call refused for its CSRF token: a Chinese page, or the API's error shape under /api/.
+CSRF_FAILURE_VIEW = "core.api.errors.csrf_failure"
+
+# Sent with every response (core.middleware.SecurityHeadersMiddleware) unless a view sets its own, as
+# the ReDoc page does. The pages load nothing from elsewhere and carry no inline script or style; photo
+# previews are blob: URLs and the favicon a data: URL.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+PERMISSIONS_POLICY = os.environ.get(
+    "PERMISSIONS_POLICY", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+)
+# The reverse proxies in front of the site that append the client's address to X-Forwarded-For: 0 (none)
+# takes the address from the connection and ignores the header, which any client can send. The login
+# limit (core.login_limit) and the API throttles (DRF's NUM_PROXIES) both read the address this way.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured(f"NUM_PROXIES={NUM_PROXIES} must be 0 or more")
+
+# Failed sign-ins (browser, admin and API token alike): a username or a client address that fails this
+# many times within LOGIN_LOCKOUT_SECONDS is refused for that long, the right password too.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 10)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# Only behind a proxy that sets X-Forwarded-Proto itself; otherwise any client could claim HTTPS. Behind a
+# TLS proxy it is also what keeps the redirect to https:// from looping.
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -228,16 +268,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an unauthenticated request gets 401 with WWW-Authenticate: Token.
         "accounts.api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "core.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filtering.StrictFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.UserRateThrottle",
         "core.api.throttling.AnonRateThrottle",
@@ -248,6 +288,7 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "隐患清单 API v1",
@@ -258,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "`DELETE /api/v1/auth/token/` 注销；库中只存令牌的摘要，令牌只在签发时返回一次。"
         f"\n\n限流：每个令牌 {API_RATE_USER}，匿名 {API_RATE_ANON}（均按自然时间窗口计数），"
         f"取令牌接口 {API_RATE_TOKEN}；超限返回 429 并带 `Retry-After` 头。"
+        "同一用户名或地址登录失败过多时暂停登录（与登录页共用），返回 429（`login_locked`）并带 `Retry-After`。"
+        "\n\n未知的查询参数返回 400 并指明参数名。"
         '\n\n错误统一为 `{"code": "...", "message": "中文说明", "fields": {...}}`。'
     ),
     "VERSION": "1.0.0",
@@ -274,6 +317,10 @@ SPECTACULAR_SETTINGS = {
         "AuthorityLevelEnum": "hazards.choices.AuthorityLevel",
         "RegionLevelEnum": "accounts.choices.RegionLevel",
         "RoleEnum": "accounts.choices.Role",
+        "UnitKindEnum": "accounts.choices.UnitKind",
+        "InspectionKindEnum": "inspections.choices.Kind",
+        "InspectionStatusEnum": "inspections.choices.Status",
+        "InspectionResultEnum": "inspections.choices.Result",
     },
 }
 

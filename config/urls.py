@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from accounts.forms import AdminLoginForm
 from accounts.urls import auth_urlpatterns
-from core.api.docs import OfflineRedocView
+from core.api.docs import OfflineRedocView, OfflineSwaggerView
 
 admin.site.site_header = "隐患清单 管理后台"
 admin.site.site_title = "隐患清单"
 admin.site.index_title = "基础数据与隐患台账"
+admin.site.login_form = AdminLoginForm  # behind the same login limit as /login/ and the API token
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -17,7 +19,7 @@ api_v1 = [
     path("", include("reminders.api.urls")),
     path("", include("core.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", OfflineSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]
 
@@ -32,4 +34,5 @@ urlpatterns = [
     path("", include("core.urls")),
 ]
 
+handler400 = "core.api.errors.api_aware_400"
 handler404 = "core.api.errors.api_aware_404"

@@ -1,8 +1,14 @@
-"""A request body over ``REQUEST_MAX_BYTES`` is refused from its Content-Length, before a byte is read.
+"""Two guards every response passes through.
 
-Django counts only the non-file part of a form against ``DATA_UPLOAD_MAX_MEMORY_SIZE``; files are
-streamed to disk whatever their size, so without this a 40 MB body was read whole before the 413 of
-``core.uploads``. The proxy in front should refuse the same bodies first (README, 部署).
+``RequestSizeLimitMiddleware``: a request body over ``REQUEST_MAX_BYTES`` is refused from its
+Content-Length, before a byte is read. Django counts only the non-file part of a form against
+``DATA_UPLOAD_MAX_MEMORY_SIZE``; files are streamed to disk whatever their size, so without this a 40 MB
+body was read whole before the 413 of ``core.uploads``. The proxy in front should refuse the same bodies
+first (README, 部署).
+
+``SecurityHeadersMiddleware``: the security headers Django's SecurityMiddleware does not send (before
+Django 6): a Content Security Policy and a Permissions Policy, from settings. A view that needs another
+policy sets its own header.
 """
 
 from __future__ import annotations
@@ -37,3 +43,16 @@ class RequestSizeLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("too_large", message), status=413)
         return render(request, "413.html", {"message": message}, status=413)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
+from core import filters
 from hazards.choices import STAGE_STATUSES, Level, Stage, Status
 from hazards.models import Hazard
 
@@ -16,19 +17,19 @@ class HazardFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False, label=_("状态"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label=_("阶段"))
     level = django_filters.ChoiceFilter(choices=Level.choices, label=_("隐患等级"))
-    region = django_filters.CharFilter(method="filter_region", label=_("区划代码（含下级）"))
-    sector = django_filters.CharFilter(method="filter_sector", label=_("行业领域代码（含下级）"))
-    unit = django_filters.NumberFilter(field_name="responsible_unit_id", label=_("责任单位 ID"))
+    region = django_filters.CharFilter(method="filter_region", max_length=12, label=_("区划代码（含下级）"))
+    sector = django_filters.CharFilter(method="filter_sector", max_length=32, label=_("行业领域代码（含下级）"))
+    unit = filters.IdFilter(field_name="responsible_unit_id", label=_("责任单位 ID"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
     supervised = django_filters.BooleanFilter(method="filter_supervised", label=_("是否挂牌督办"))
-    deadline_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("整改期限不晚于"))
-    deadline_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte", label=_("整改期限不早于"))
-    found_after = django_filters.IsoDateTimeFilter(field_name="found_at", lookup_expr="gte", label=_("发现时间不早于"))
-    found_before = django_filters.IsoDateTimeFilter(field_name="found_at", lookup_expr="lte", label=_("发现时间不晚于"))
-    updated_after = django_filters.IsoDateTimeFilter(
+    deadline_before = filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("整改期限不晚于"))
+    deadline_after = filters.DateFilter(field_name="deadline", lookup_expr="gte", label=_("整改期限不早于"))
+    found_after = filters.DateTimeFilter(field_name="found_at", lookup_expr="gte", label=_("发现时间不早于"))
+    found_before = filters.DateTimeFilter(field_name="found_at", lookup_expr="lte", label=_("发现时间不晚于"))
+    updated_after = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("更新时间晚于（增量同步）")
     )
-    q = django_filters.CharFilter(method="filter_q", label=_("关键词（编号、名称、描述、位置）"))
+    q = django_filters.CharFilter(method="filter_q", max_length=100, label=_("关键词（编号、名称、描述、位置）"))
 
     class Meta:
         model = Hazard

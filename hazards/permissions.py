@@ -49,6 +49,12 @@ def role_may(role: str, action: Action) -> bool:
     return TRANSITIONS.role_may(role, action)
 
 
+def role_writes(role: str) -> bool:
+    """Whether a role may change hazards at all: take some action, or add evidence at some phase. The API
+    client and the municipal office only read."""
+    return any(role_may(role, action) for action in Action) or any(role in roles for roles in ATTACHMENT_ROLES.values())
+
+
 def check_transition(user: User, action: Action, hazard: Hazard) -> Transition:
     """The transition ``user`` may take on ``hazard``, or the error that says why not.
 

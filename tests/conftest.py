@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.utils import timezone
@@ -41,11 +43,27 @@ def pytest_configure(config) -> None:
 
     # Hashing demo passwords with PBKDF2 would dominate the suite's time; tests need no strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client and the live server speak plain HTTP; tests/test_security_headers.py covers the
+    # redirect to HTTPS that production answers them with.
+    settings.SECURE_SSL_REDIRECT = False
     # Pages render without a collectstatic manifest; tests/test_processes.py covers the real one.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def no_login_failures_left_over():
+    """Each test starts with no failed sign-ins counted: the login limit (core.login_limit) keeps them in
+    the harness's Redis, shared by the whole run, and a test's wrong passwords must not lock the next."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        keys = list(client.scan_iter("login:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def png_upload(name: str = "photo.png", color: str = "red") -> SimpleUploadedFile:

@@ -139,8 +139,8 @@ def gunicorn(transactional_db, static_root: Path, tmp_path: Path) -> Iterator[st
     base = f"http://127.0.0.1:{port}"
     args = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
     args += ["--access-logfile", "-", "--no-control-socket"]
-    # Plain HTTP here, so cookies must not be HTTPS-only for the login round trip.
-    env = production_env(STATIC_ROOT=str(static_root), SECURE_COOKIES="0")
+    # Plain HTTP here, declared as the intranet mode: no redirect to https://, cookies not HTTPS-only.
+    env = production_env(STATIC_ROOT=str(static_root), PLAIN_HTTP="1")
     with started(args, env=env, log=tmp_path / "gunicorn.log") as process:
         process.wait_for("answer on /admin/login/", lambda: answers(f"{base}/admin/login/"))
         yield base

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
+from core import login_limit
+from core.api.errors import LoginLocked
 from core.api.serializers import StrictSerializer
 
 
@@ -13,7 +14,11 @@ class TokenRequestSerializer(StrictSerializer):
     password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
 
     def validate(self, attrs: dict) -> dict:
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        request = self.context["request"]
+        try:
+            user = login_limit.authenticate(request, username=attrs["username"], password=attrs["password"])
+        except login_limit.LoginLocked as locked:
+            raise LoginLocked(locked.message, wait=locked.wait) from None
         if user is None:
             raise serializers.ValidationError(_("用户名或密码不正确。"), code="invalid_credentials")
         attrs["user"] = user

@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import serializers as s
 from accounts.api.authentication import TokenAuthentication
+from accounts.filtersets import RegionFilterSet, UnitFilterSet
 from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment
 from accounts.tokens import token_issue, token_revoke, token_rotate
 from core.api.pagination import KeysetPagination
@@ -102,19 +103,16 @@ class RegionViewSet(ScopedReadOnlyViewSet):
     serializer_class = s.RegionSerializer
     lookup_field = "code"
     pagination_class = None
-    filterset_class = None
+    filterset_class = RegionFilterSet
 
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
+        filtered = super().filter_queryset(queryset)
         params = self.request.query_params
-        if params.get("level"):
-            queryset = queryset.filter(level=params["level"])
-        if params.get("parent"):
-            return queryset.filter(parent__code=params["parent"])
-        if params.get("level"):
-            return queryset
-        return queryset & Region.objects.roots_for(self.request.user)
+        if params.get("parent") or params.get("level"):
+            return filtered
+        return filtered & Region.objects.roots_for(self.request.user)
 
 
 @extend_schema_view(list=extend_schema(summary="行业领域"), retrieve=extend_schema(summary="行业领域详情"))
@@ -151,9 +149,4 @@ class UnitViewSet(ScopedReadOnlyViewSet):
     queryset = ResponsibleUnit.objects.select_related("region")
     serializer_class = s.UnitSerializer
     pagination_class = UnitPagination
-    filterset_class = None
-
-    def filter_queryset(self, queryset):
-        if self.action == "list":
-            queryset = queryset.search(self.request.query_params.get("q", ""))
-        return queryset
+    filterset_class = UnitFilterSet

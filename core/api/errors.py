@@ -11,16 +11,18 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core import errors
+from core.api.authentication import CsrfFailed
 from core.idempotency import KeyReused
 
 logger = logging.getLogger(__name__)
@@ -38,14 +40,30 @@ class PayloadTooLarge(exceptions.APIException):
     default_detail = "上传内容过大。"
 
 
+class LoginLocked(exceptions.Throttled):
+    """Too many failed sign-ins (core.login_limit): 429 with ``Retry-After``, the message says when."""
+
+    default_code = "login_locked"
+
+    def __init__(self, message: str, wait: int) -> None:
+        super().__init__(detail=message)  # without DRF's English "Expected available in …" suffix
+        self.wait = wait
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "请求与当前状态冲突。"
 
 
-# DRF's own error classes, in Chinese with a stable code each.
+CSRF_FAILED = (
+    "CSRF 校验失败：页面已过期或 cookie 被禁用，请刷新页面后重试。API 客户端请改用令牌认证（Authorization: Token …）。"
+)
+
+# DRF's own error classes, in Chinese with a stable code each; the first class the error is an instance
+# of decides, so a subclass comes before its base.
 _MESSAGES: dict[type[exceptions.APIException], tuple[str, str]] = {
+    CsrfFailed: ("csrf_failed", CSRF_FAILED),
     exceptions.NotAuthenticated: ("not_authenticated", "请先登录或在请求头中提供有效的令牌。"),
     exceptions.AuthenticationFailed: ("authentication_failed", "令牌无效或用户已停用。"),
     exceptions.PermissionDenied: ("permission_denied", "您无权执行此操作。"),
@@ -94,6 +112,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return _validation_response(django_validation_fields(exc))
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, a malformed multipart body, a forged session…: bad input.
+        logger.warning("Suspicious API request: %s", exc)
+        return Response(error_body("bad_request", _(BAD_REQUEST)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -106,6 +128,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = _validation_response(_flatten(detail)).data
+        return response
+    if isinstance(exc, LoginLocked):
+        response.data = error_body("login_locked", str(exc.detail))
         return response
     if isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
@@ -145,6 +170,25 @@ def _domain_error_response(exc: errors.DomainError) -> Response:
     stateful = isinstance(exc, errors.IllegalTransition | errors.ConcurrentChange)
     extra = {"status": exc.status} if stateful else {}
     return Response(error_body(exc.code, str(exc.message), **extra), status=status_code)
+
+
+BAD_REQUEST = "请求无法处理：表单字段或文件过多，或请求格式有误。"
+
+
+def api_aware_400(request: HttpRequest, exception: Exception | None = None):
+    """What Django answers a ``SuspiciousOperation`` raised outside a view (e.g. CSRF reading too many
+    fields): the API's error shape under /api/, the Chinese 400 page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("bad_request", _(BAD_REQUEST)), status=400)
+    return bad_request(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: the API's error shape under /api/, a Chinese page elsewhere (Django's is English)."""
+    logger.warning("CSRF failure on %s: %s", request.path, reason)
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("csrf_failed", _(CSRF_FAILED)), status=403)
+    return render(request, "403_csrf.html", status=403)
 
 
 def api_aware_404(request: HttpRequest, exception: Exception | None = None):

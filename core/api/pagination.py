@@ -15,6 +15,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from core.filters import EARLIEST, LATEST
+
 
 class KeysetPagination:
     """Cursor pagination on (ordering field, id): page 10,000 costs what page 1 costs, and nothing
@@ -105,10 +107,33 @@ class KeysetPagination:
             if cursor["o"] != self.ordering or not isinstance(cursor["id"], int):
                 raise ValueError
             if cursor["v"] is not None:
-                cursor["v"] = self.model_field.to_python(cursor["v"])
+                cursor["v"] = self._bounded(self.model_field.to_python(cursor["v"]))
             return cursor
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, DjangoValidationError):
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            OverflowError,
+            binascii.Error,
+            UnicodeDecodeError,
+            DjangoValidationError,
+        ):
             raise exceptions.ValidationError({"cursor": [_("游标无效，请从第一页重新获取。")]}) from None
+
+    @staticmethod
+    def _bounded(value: Any) -> Any:
+        """A cursor is forged as easily as any parameter: only values the database takes pass (UTC
+        date-times between 1900 and 2100, text without NUL)."""
+        if isinstance(value, datetime.datetime):
+            value = value.astimezone(datetime.UTC)
+            in_range = EARLIEST <= value < LATEST
+        elif isinstance(value, datetime.date):
+            in_range = EARLIEST.date() <= value < LATEST.date()
+        else:
+            in_range = not (isinstance(value, str) and "\x00" in value)
+        if not in_range:
+            raise ValueError(value)
+        return value
 
     @staticmethod
     def _encode(value: Any) -> str | None:

@@ -9,7 +9,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -24,8 +24,10 @@ from core.downloads import file_response
 from core.uploads import EVIDENCE_TYPES
 from hazards import services
 from hazards.api import serializers as s
+from hazards.errors import NotAllowed
 from hazards.filtersets import HazardFilterSet
 from hazards.models import Attachment, ExtensionRequest, Hazard
+from hazards.permissions import role_writes
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="输入有误"),
@@ -56,8 +58,26 @@ class ExtensionPagination(KeysetPagination):
     default_ordering = "-requested_at"
 
 
+class WritingRole(permissions.IsAuthenticated):
+    """A role that may change nothing (the read-only API client) learns it with a 403 before its body is
+    read: a 400 about missing fields would send it fixing a request it may never make. Roles that may
+    write some things are checked by the services, after validation, per action and hazard."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if request.method not in permissions.SAFE_METHODS and not role_writes(request.user.role):
+            # The services' own answer (403 not_allowed), only given before the body is looked at.
+            raise NotAllowed(_("您的角色只能查看，不能修改隐患。"))
+        return True
+
+
 def etag(hazard: Hazard) -> str:
-    return f'"{hazard.pk}-{hazard.version}"'
+    return version_etag(hazard.pk, hazard.version)
+
+
+def version_etag(pk: int, version: int) -> str:
+    return f'"{pk}-{version}"'
 
 
 def hazard_response(
@@ -95,6 +115,7 @@ class HazardViewSet(ScopedReadOnlyViewSet):
     serializer_class = s.HazardSerializer
     filterset_class = HazardFilterSet
     pagination_class = HazardPagination
+    permission_classes = [WritingRole]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
@@ -139,6 +160,8 @@ class HazardViewSet(ScopedReadOnlyViewSet):
         headers = {"Idempotent-Replayed": "true"}
         if hazard_id := outcome.body.get("id"):
             headers["Location"] = f"{request.build_absolute_uri(request.path)}{hazard_id}/"
+            # The first answer's ETag: the version the hazard had then, as the replayed body shows it.
+            headers["ETag"] = version_etag(hazard_id, outcome.body["version"])
         return Response(outcome.body, status=outcome.status_code, headers=headers)
 
     def _create(self) -> Response:
@@ -273,6 +296,7 @@ class ExtensionViewSet(ScopedReadOnlyViewSet):
     serializer_class = s.ExtensionSerializer
     pagination_class = ExtensionPagination
     filterset_class = None
+    permission_classes = [WritingRole]
 
     @extend_schema(
         summary="审批延期申请（批准则整改期限随之变更）",

@@ -33,8 +33,10 @@ class InboxViewSet(ScopedReadOnlyViewSet):
     serializer_class = InboxMessageSerializer
     pagination_class = InboxPagination
     filterset_class = None
+    extra_query_parameters = ("unread",)
 
     def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
         if self.action == "list" and self.request.query_params.get("unread") in ("true", "1"):
             return queryset.unread()
         return queryset

@@ -4,6 +4,7 @@
 
   // The navigation folds behind its button at phone width (Bootstrap's markup, without its 80 KB script).
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
     var toggler = event.target.closest("[data-bs-toggle=collapse]");
     if (!toggler) return;
     var target = document.querySelector(toggler.dataset.bsTarget);
@@ -74,4 +75,14 @@
     if (event.target.matches(".hazard-form select[name=level]")) toggleMajor();
   });
   document.addEventListener("DOMContentLoaded", toggleMajor);
+
+  // A progress bar's width is set here, not in a style attribute: the Content-Security-Policy
+  // (config/settings.py) allows no inline style. Again after each htmx swap, as the job's fragment polls.
+  function fillProgress() {
+    document.querySelectorAll(".progress-bar[data-percent]").forEach(function (bar) {
+      bar.style.width = bar.dataset.percent + "%";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", fillProgress);
+  document.addEventListener("htmx:after:settle", fillProgress);
 })();

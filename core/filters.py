@@ -1,0 +1,64 @@
+"""Filters for query parameters, shared by the API and the pages: each value is parsed by a form field
+with bounds, so nothing reaches the database that it would refuse (a NUL byte, an id beyond bigint, a
+time-zone offset PostgreSQL cannot store: those answer 400, never 500)."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+# Outside these years a date is a typing mistake, and local-midnight arithmetic on it could overflow.
+EARLIEST = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(2101, 1, 1, tzinfo=datetime.UTC)
+OUT_OF_RANGE = _("时间应在 1900 年至 2100 年之间。")
+BIGINT_MAX = 2**63 - 1
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time in UTC, between 1900 and 2100.
+
+    Any offset Python parses (up to ±23:59) is accepted and converted, so the database only ever sees
+    UTC: PostgreSQL refuses a displacement of 16 hours or more."""
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+            if parsed is None:
+                return None
+            parsed = parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range") from None
+        if not EARLIEST <= parsed < LATEST:
+            raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
+        return parsed
+
+
+class BoundedDateField(forms.DateField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and not EARLIEST.date() <= parsed < LATEST.date():
+            raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
+        return parsed
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
+class DateFilter(django_filters.DateFilter):
+    field_class = BoundedDateField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a bigint column holds (NumberFilter would take 1.5 or 2**64)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
