@@ -56,7 +56,7 @@ class Table:
     rows: list[Row]
     total: dict[str, metrics.Value]
     as_of: datetime.datetime  # when the figures were computed (live) or the rollup was brought up to date
-    source: str = "live"  # or "rollup"
+    source: str = "live"  # or "rollup:<the rollup table's model name>"
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:
@@ -146,10 +146,11 @@ def assemble(
         }
         raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
 
-    zeros = metrics.normalize({})
+    empty = metrics.evaluate(metrics.normalize({}))  # shared by every group without hazards; read only
     rows = [
-        Row(combination, metrics.evaluate(found.get(tuple(group.key for group in combination), zeros)))
+        Row(combination, metrics.evaluate(values) if values is not None else empty)
         for combination in itertools.product(*axes)
+        for values in [found.get(tuple(group.key for group in combination))]
     ]
     total = metrics.evaluate(metrics.add(found.values()))
     return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of, source=source)

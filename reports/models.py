@@ -54,9 +54,33 @@ def _measure_field(name: str) -> models.Field:
     return models.PositiveIntegerField(name, default=0)
 
 
+class CountyRollup(models.Model):
+    """隐患整改统计汇总（区县）: the same measures summed over townships and sources, from ClosureRollup's
+    rows. The reports most asked for (by county, sector, month or level, for a city or a county) read a
+    tenth of the rows here."""
+
+    county = models.ForeignKey(Region, verbose_name=_("区县"), on_delete=models.CASCADE, related_name="+")
+    sector = models.ForeignKey(Sector, verbose_name=_("行业领域"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("发现月份"))
+    level = models.CharField(_("隐患等级"), max_length=16, choices=Level.choices)
+
+    class Meta:
+        verbose_name = _("整改统计汇总（区县）")
+        verbose_name_plural = _("整改统计汇总（区县）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "month", "sector", "level"], name="county_rollup_one_row_per_slice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.sector_id} {self.month:%Y-%m} {self.level}"
+
+
 # The columns are the measures, so a measure added to ``metrics`` is a column (and a migration) here.
-for _name in metrics.measure_names():
-    ClosureRollup.add_to_class(_name, _measure_field(_name))
+for _model in (ClosureRollup, CountyRollup):
+    for _name in metrics.measure_names():
+        _model.add_to_class(_name, _measure_field(_name))
 MEASURE_COLUMNS: tuple[str, ...] = metrics.measure_names()
 
 

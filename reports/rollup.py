@@ -35,7 +35,7 @@ from hazards.models import Hazard, HazardEvent
 from reports import metrics
 from reports.dimensions import DIMENSIONS, Dimension
 from reports.live import Measures, StatsQuery, grouped_measures, local_midnight
-from reports.models import MEASURE_COLUMNS, ClosureRollup, RollupState
+from reports.models import MEASURE_COLUMNS, ClosureRollup, CountyRollup, RollupState
 
 GAP_PATIENCE = datetime.timedelta(minutes=10)
 # How far below the newest event a rebuild looks for ids not yet visible (transactions in flight).
@@ -77,14 +77,35 @@ def _insert(hazards: QuerySet[Hazard], today: datetime.date) -> int:
         return cursor.rowcount
 
 
+COUNTY_GRAIN = ("county_id", "sector_id", "month", "level")
+
+
+def _sum_by_county(fine: QuerySet[ClosureRollup]) -> None:
+    """CountyRollup's rows from ClosureRollup's: the same measures summed over townships and sources."""
+    select = fine.values(*COUNTY_GRAIN).annotate(**{f"s_{name}": Sum(name) for name in MEASURE_COLUMNS})
+    sql, params = select.order_by().query.sql_with_params()
+    qn = connection.ops.quote_name
+    columns = [*COUNTY_GRAIN, *MEASURE_COLUMNS]
+    sources = [*COUNTY_GRAIN, *(f"s_{name}" for name in MEASURE_COLUMNS)]
+    statement = (
+        f"INSERT INTO {qn(CountyRollup._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"SELECT {', '.join('s.' + qn(c) for c in sources)} FROM ({sql}) s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def rewrite_slices(county_id: int, month: datetime.date, today: datetime.date) -> int:
     """Recompute every slice of one county-month from its hazards."""
     ClosureRollup.objects.filter(county_id=county_id, month=month).delete()
+    CountyRollup.objects.filter(county_id=county_id, month=month).delete()
     next_month = (month + datetime.timedelta(days=32)).replace(day=1)
     hazards = Hazard.objects.counted().filter(
         county_id=county_id, found_at__gte=local_midnight(month), found_at__lt=local_midnight(next_month)
     )
-    return _insert(hazards, today)
+    rows = _insert(hazards, today)
+    _sum_by_county(ClosureRollup.objects.filter(county_id=county_id, month=month))
+    return rows
 
 
 def _claim() -> RollupState | None:
@@ -117,7 +138,9 @@ def _rebuild(state: RollupState, now: datetime.datetime) -> Refreshed:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
     ClosureRollup.objects.all().delete()
+    CountyRollup.objects.all().delete()
     rows = _insert(Hazard.objects.counted(), today)
+    _sum_by_county(ClosureRollup.objects.all())
     seen = set(HazardEvent.objects.filter(pk__gt=newest - GAP_LOOKBACK, pk__lte=newest).values_list("pk", flat=True))
     stamp = now.isoformat()
     state.unseen_events = {str(pk): stamp for pk in range(max(newest - GAP_LOOKBACK, 0) + 1, newest) if pk not in seen}
@@ -177,27 +200,33 @@ def refresh(*, now: datetime.datetime | None = None) -> Refreshed | None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _within(rows: QuerySet[ClosureRollup], region: Region) -> QuerySet[ClosureRollup] | None:
-    """The slices of hazards in ``region`` and under it; None below the township (slices are coarser)."""
+Rollup = type[ClosureRollup] | type[CountyRollup]
+# What CountyRollup can group by: everything but the township and the source.
+COUNTY_DIMENSIONS = frozenset({"county", "sector", "sector_group", "department", "month", "level"})
+
+
+def _within(rows: QuerySet, region: Region) -> QuerySet | None:
+    """The slices of hazards in ``region`` and under it; None below the grain (slices are coarser)."""
     if region.level == RegionLevel.COUNTY:
         return rows.filter(county_id=region.pk)
     if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
         counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
         return rows.filter(county_id__in=counties)
-    if region.level == RegionLevel.TOWNSHIP:
+    if region.level == RegionLevel.TOWNSHIP and rows.model is ClosureRollup:
         return rows.filter(township_id=region.pk)
     return None
 
 
-def rollup_rows(user: User, query: StatsQuery) -> QuerySet[ClosureRollup] | None:
-    """The rollup rows that make up exactly the hazards ``live.hazards_for(user, query)`` counts, or None
-    when no set of slices does (a unit contact's hazards, a village, a period not in whole months)."""
-    rows: QuerySet[ClosureRollup] | None = ClosureRollup.objects.all()
+def rollup_rows(user: User, query: StatsQuery, model: Rollup = ClosureRollup) -> QuerySet | None:
+    """The rows of ``model`` that make up exactly the hazards ``live.hazards_for(user, query)`` counts,
+    or None when no set of its slices does (a unit contact's hazards, a village, a period not in whole
+    months; for CountyRollup also a township)."""
+    rows: QuerySet | None = model.objects.all()
     match jurisdiction_of(user):
         case Everything():
             pass
         case Subtree(region=region):
-            rows = _within(ClosureRollup.objects.all(), region)
+            rows = _within(model.objects.all(), region)
         case _:
             return None
     if rows is not None and query.region is not None:
@@ -220,6 +249,15 @@ def rollup_rows(user: User, query: StatsQuery) -> QuerySet[ClosureRollup] | None
     return rows
 
 
+def _rows_to_read(user: User, query: StatsQuery) -> QuerySet | None:
+    """The smallest rollup that answers: CountyRollup when the grouping and the filters allow."""
+    if set(query.group_by) <= COUNTY_DIMENSIONS:
+        rows = rollup_rows(user, query, CountyRollup)
+        if rows is not None:
+            return rows
+    return rollup_rows(user, query)
+
+
 def version_for(user: User, query: StatsQuery) -> tuple[str, datetime.datetime] | None:
     """What a rollup answer to ``query`` depends on besides the caller and the query: the rows' version
     and date (the figures), and ``as_of`` (the answer); None when the answer would be computed live.
@@ -235,6 +273,7 @@ class FromRollup:
     found: Measures
     today: datetime.date
     as_of: datetime.datetime
+    table: str  # which rollup answered
 
 
 def grouped(*, user: User, query: StatsQuery, dimensions: tuple[Dimension, ...]) -> FromRollup | None:
@@ -244,8 +283,9 @@ def grouped(*, user: User, query: StatsQuery, dimensions: tuple[Dimension, ...])
     today = timezone.localdate()
     if state is None or state.for_date != today or state.as_of is None:
         return None
-    rows = rollup_rows(user, query)
+    rows = _rows_to_read(user, query)
     if rows is None:
         return None
     sums = {name: Sum(name) for name in MEASURE_COLUMNS}
-    return FromRollup(grouped_measures(rows, dimensions, sums, rollup=True), today, state.as_of)
+    found = grouped_measures(rows, dimensions, sums, rollup=True)
+    return FromRollup(found, today, state.as_of, rows.model._meta.model_name or "")

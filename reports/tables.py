@@ -13,5 +13,10 @@ def closure_table(*, user: User, query: live.StatsQuery) -> live.Table:
     if stored is None:
         return live.closure_table(user=user, query=query)
     return live.assemble(
-        user=user, query=query, found=stored.found, today=stored.today, as_of=stored.as_of, source="rollup"
+        user=user,
+        query=query,
+        found=stored.found,
+        today=stored.today,
+        as_of=stored.as_of,
+        source=f"rollup:{stored.table}",
     )
