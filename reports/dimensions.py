@@ -52,6 +52,11 @@ class Dimension:
     def expression(self) -> Any:
         raise NotImplementedError
 
+    def rollup_expression(self) -> Any:
+        """The same on the rollup's rows (reports.models.ClosureRollup), which keep the hazard's county,
+        township, sector, month, level and source: most expressions read the same there."""
+        return self.expression()
+
     def normalize(self, value: Any) -> Hashable:
         """The database's value of ``expression()`` as the group's key."""
         return value
@@ -132,6 +137,9 @@ class Township(RegionDimension):
             When(region__level=RegionLevel.VILLAGE, then=F("region__parent_id")),
             default=F("county_id"),
         )
+
+    def rollup_expression(self) -> Any:
+        return F("township_id")
 
     def describe(self, key: Hashable) -> Group:
         region = _region(key)
@@ -222,6 +230,9 @@ class Month(Dimension):
 
     def expression(self) -> Any:
         return TruncMonth("found_at", tzinfo=timezone.get_default_timezone(), output_field=DateField())
+
+    def rollup_expression(self) -> Any:
+        return F("month")
 
     def normalize(self, value: Any) -> Hashable:
         if isinstance(value, datetime.datetime):

@@ -1,8 +1,8 @@
 """The live computation: one GROUP BY query over the caller's hazards computes every measure of
 ``reports.metrics`` for every group, and the groups with nothing are filled in with zeros.
 
-This is the reference answer. The rollup table (a later slice of issue 11) will answer the common
-questions from stored measures, and fall back here for any filter it cannot answer.
+This is the reference answer. The rollup (``reports.rollup``) answers the common questions from stored
+measures through the same ``grouped_measures`` and ``assemble``; ``reports.tables`` picks one.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -54,7 +55,8 @@ class Table:
     dimensions: tuple[Dimension, ...]
     rows: list[Row]
     total: dict[str, metrics.Value]
-    as_of: datetime.datetime  # when the figures were computed
+    as_of: datetime.datetime  # when the figures were computed (live) or the rollup was brought up to date
+    source: str = "live"  # or "rollup:<the rollup table's model name>"
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:
@@ -92,24 +94,48 @@ def scope_for(user: User, query: StatsQuery, today: datetime.date) -> Scope:
 
 
 def closure_table(*, user: User, query: StatsQuery) -> Table:
+    """The table computed from the hazards themselves: the reference answer (``reports.tables`` serves
+    the same from the rollup when it can)."""
     as_of = timezone.now()
     today = timezone.localdate(as_of)
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
-    aggregates = metrics.measures(today)
-    hazards = hazards_for(user, query)
+    found = grouped_measures(hazards_for(user, query), dimensions, metrics.measures(today))
+    return assemble(user=user, query=query, found=found, today=today, as_of=as_of)
 
-    found: dict[tuple[Hashable, ...], dict] = {}
-    if dimensions:
-        aliases = {f"by_{dimension.code}": dimension.expression() for dimension in dimensions}
-        # Rows keyed by the aliases given here, which the stubs cannot know.
-        grouped = cast(Iterable[dict[str, Any]], hazards.values(**aliases).annotate(**aggregates).order_by())
-        for raw in grouped:
-            key = tuple(dimension.normalize(raw[alias]) for dimension, alias in zip(dimensions, aliases, strict=True))
-            values = metrics.normalize(raw)
-            found[key] = metrics.add([found[key], values]) if key in found else values
-    else:
-        found[()] = metrics.normalize(hazards.aggregate(**aggregates))
 
+Measures = dict[tuple[Hashable, ...], dict[str, int | Decimal]]
+
+
+def grouped_measures(
+    rows: QuerySet, dimensions: tuple[Dimension, ...], aggregates: dict[str, Any], *, rollup: bool = False
+) -> Measures:
+    """One GROUP BY over ``rows``, hazards or (``rollup``) the rollup's rows with their sums: each
+    group's measures, keyed by the dimensions' values."""
+    found: Measures = {}
+    if not dimensions:
+        found[()] = metrics.normalize(rows.aggregate(**aggregates))
+        return found
+    aliases = {f"by_{d.code}": d.rollup_expression() if rollup else d.expression() for d in dimensions}
+    # Rows keyed by the aliases given here, which the stubs cannot know.
+    grouped = cast(Iterable[dict[str, Any]], rows.values(**aliases).annotate(**aggregates).order_by())
+    for raw in grouped:
+        key = tuple(dimension.normalize(raw[alias]) for dimension, alias in zip(dimensions, aliases, strict=True))
+        values = metrics.normalize(raw)
+        found[key] = metrics.add([found[key], values]) if key in found else values
+    return found
+
+
+def assemble(
+    *,
+    user: User,
+    query: StatsQuery,
+    found: Measures,
+    today: datetime.date,
+    as_of: datetime.datetime,
+    source: str = "live",
+) -> Table:
+    """Every group of the caller's scope, zeros included, with its metrics worked out from its measures."""
+    dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
     scope = scope_for(user, query, today)
     axes = [dimension.groups(scope, {key[i] for key in found}) for i, dimension in enumerate(dimensions)]
     size = math.prod(len(axis) for axis in axes)
@@ -120,10 +146,11 @@ def closure_table(*, user: User, query: StatsQuery) -> Table:
         }
         raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
 
-    zeros = metrics.normalize({})
+    empty = metrics.evaluate(metrics.normalize({}))  # shared by every group without hazards; read only
     rows = [
-        Row(combination, metrics.evaluate(found.get(tuple(group.key for group in combination), zeros)))
+        Row(combination, metrics.evaluate(values) if values is not None else empty)
         for combination in itertools.product(*axes)
+        for values in [found.get(tuple(group.key for group in combination))]
     ]
     total = metrics.evaluate(metrics.add(found.values()))
-    return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of)
+    return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of, source=source)

@@ -10,6 +10,8 @@ STABLE_NAMES = {
     "reminders.tasks.send_digests",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
+    "reports.tasks.refresh_rollup",
+    "reports.tasks.rebuild_rollup",
 }
 
 

@@ -7,6 +7,7 @@ Its after-photos go to a directory of the module's own.
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 from collections import Counter, defaultdict
@@ -42,6 +43,8 @@ from hazards.choices import (
 )
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
 from inspections.models import ChecklistItem, ChecklistTemplate
+from reports import rollup
+from tests.reports.test_rollup import assert_rollup_matches_live
 
 # Seeding plays ~12,500 service calls as one history batch (a few seconds, more on PostgreSQL and a busy
 # machine) in the first test's setup, which counts against that test's timeout.
@@ -423,3 +426,10 @@ def test_unit_contact_sees_only_the_unit_hazards_at_every_stage(demo):
 @pytest.mark.parametrize("username", ["city", "api_client", "admin"])
 def test_city_wide_users_see_every_hazard(demo, username):
     assert Hazard.objects.visible_to(demo[username]).count() == Hazard.objects.count()
+
+
+def test_the_reports_rollup_gives_the_live_figures_on_the_demo(demo):
+    rollup.rebuild()
+    for persona in ("city", "hq_officer", "wb_officer"):
+        assert_rollup_matches_live(demo[persona])
+    assert_rollup_matches_live(demo["city"], level="major", found_after=datetime.date(2025, 1, 1))

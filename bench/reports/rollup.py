@@ -1,0 +1,190 @@
+"""The stats API served from the rollup against the live GROUP BY, in one run, with issue 11's budgets.
+
+    .venv/bin/python -m bench.reports.rollup --rows 1000000
+
+Loads the hazards as ``bench.reports.live`` does (bench/out/pg, kept between runs), rebuilds the rollup
+(timed: budget ≤ 10 s), then asks ``GET /api/v1/stats/closure/?group_by=county,sector`` through the
+whole API in process (Django's test client, as ``bench.reports.live``) as the municipal office and as
+红旗区's county officer: from the rollup, then live (the rollup switched off) in the same run, and checks
+that both give the same figures (the ETag covers every number). "From the rollup" drops the answers the
+API keeps per rollup version before each request, so every one is computed; "kept" asks again within the
+same version. It prints p50 / p95 wall time, the throughput ratio of computed rollup answers to live ones
+(budget ≥ 10×), the CPU time of this process per request (the server's Python side; budget ≤ 10 ms), a
+304 revalidation (budget ≤ 2 ms), and the refresh that follows one change made
+through a service (a 作废 in 红旗区: one county-month rewritten; budget ≤ 100 ms). The changes are
+rolled back, so the data stays as loaded. Exit status 1 when a budget is missed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+from bench.api.load import percentile
+from bench.reports.live import OUT, URL, arguments, loaded, log, measure
+
+BUDGETS = {"ratio": 10.0, "cpu": 10.0, "304": 2.0, "rebuild": 10.0, "refresh": 100.0}
+
+
+def timed(action) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def rebuild(times: int) -> list[float]:
+    from reports import rollup
+    from reports.models import ClosureRollup
+
+    took = []
+    for _ in range(times):
+        ms, done = timed(rollup.rebuild)
+        took.append(ms)
+        log(f"full rebuild: {ms / 1000:.2f} s, {done.rows:,} rollup rows")
+    assert ClosureRollup.objects.count() == done.rows
+    return took
+
+
+def cold(client, path: str, requests: int) -> dict:
+    """Requests computed from the rollup: the kept answers are dropped before each one."""
+    from django.core.cache import cache
+
+    wall, cpu = [], []
+    for _ in range(requests):
+        cache.clear()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.get(path)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        assert response.status_code == 200, response.content[:200]
+    return {
+        "p50": percentile(wall, 50),
+        "p95": percentile(wall, 95),
+        "cpu": statistics.mean(cpu),
+        "rps": 1000 * requests / sum(wall),
+        "rows": len(response.json()["rows"]),
+        "etag": response["ETag"],
+    }
+
+
+def api_figures(requests: int, warmup: int) -> dict[str, dict]:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from reports import rollup
+
+    grouped, version_for = rollup.grouped, rollup.version_for
+    path = f"{URL}?group_by=county,sector"
+    results: dict[str, dict] = {}
+    for username in ("city", "hq_officer"):
+        client = APIClient()
+        client.force_authenticate(User.objects.get(username=username))
+        computed = cold(client, path, requests)
+        kept = measure(client, path, requests, warmup)
+        kept["rps"] = 1000 / statistics.mean([kept["p50"], kept["p95"]])
+        revalidation = measure(client, path, requests, warmup, HTTP_IF_NONE_MATCH=kept["etag"])
+        # Live, in the same run: the rollup (and the answers kept under its version) switched off.
+        rollup.grouped, rollup.version_for = (lambda **_: None), (lambda *_: None)
+        try:
+            runs = max(requests // 3, 3)
+            live = cold(client, path, runs)
+        finally:
+            rollup.grouped, rollup.version_for = grouped, version_for
+        assert computed["etag"] == live["etag"] == kept["etag"], f"{username}: rollup and live figures differ"
+        results[username] = {"rollup": computed, "kept": kept, "live": live, "304": revalidation}
+    return results
+
+
+def one_change_refreshed(times: int) -> list[float]:
+    """作废 an open hazard of 红旗区 through the service, then time the refresh; rolled back each time."""
+    from django.db import transaction
+
+    from accounts.models import User
+    from hazards import services
+    from hazards.choices import OPEN_STATUSES
+    from hazards.models import Hazard
+    from reports import rollup
+
+    supervisor = User.objects.get(username="hq_supervisor")
+    candidates = list(
+        Hazard.objects.filter(county=supervisor.region, status__in=OPEN_STATUSES).order_by("-found_at")[:times]
+    )
+    took = []
+    for hazard in candidates:
+        with transaction.atomic():
+            services.hazard_void(hazard=hazard, by=supervisor, reason="基准测试")
+            ms, done = timed(rollup.refresh)
+            assert done is not None and done.slices == 1 and not done.rebuilt, done
+            took.append(ms)
+            transaction.set_rollback(True)
+    return took
+
+
+def explain() -> str:
+    from django.db import connection
+    from django.db.models import Sum
+
+    from reports.dimensions import DIMENSIONS
+    from reports.models import MEASURE_COLUMNS, ClosureRollup
+
+    rows = ClosureRollup.objects.values(
+        **{f"by_{code}": DIMENSIONS[code].rollup_expression() for code in ("county", "sector")}
+    ).annotate(**{name: Sum(name) for name in MEASURE_COLUMNS})
+    sql, params = rows.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def verdict(name: str, value: float, unit: str, budget: str, ok: bool) -> bool:
+    print(f"{name:<44} {value:10.1f} {unit:<4} budget {budget:<8} {'ok' if ok else 'MISSED'}", flush=True)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = arguments(__doc__)
+    parser.add_argument("--rebuilds", type=int, default=2, help="full rebuilds timed (default 2)")
+    args = parser.parse_args(argv)
+    with loaded(args):
+        rebuilds = rebuild(args.rebuilds)
+        figures = api_figures(args.requests, args.warmup)
+        refreshes = one_change_refreshed(5)
+        (OUT / "reports-rollup-sql.txt").write_text(explain() + "\n")
+        log(f"plan of the rollup's county × sector query: {OUT / 'reports-rollup-sql.txt'}")
+
+    print(f"\n{'persona':<11} {'answer':<22} {'p50':>8} {'p95':>8} {'cpu':>7} {'req/s':>8} {'rows':>5}")
+    labels = {"rollup": "from the rollup", "kept": "kept (same version)", "live": "live GROUP BY"}
+    for username, by_source in figures.items():
+        for source, label in labels.items():
+            f = by_source[source]
+            print(
+                f"{username:<11} {label:<22} {f['p50']:8.1f} {f['p95']:8.1f} {f['cpu']:7.1f} {f['rps']:8.1f}"
+                f" {f['rows']:5d}"
+            )
+        print(f"{username:<11} {'304 (kept ETag)':<22} {by_source['304']['p50']:8.2f} {by_source['304']['p95']:8.2f}")
+    print()
+    ok = True
+    for username, by_source in figures.items():
+        ratio = by_source["rollup"]["rps"] / by_source["live"]["rps"]
+        ok &= verdict(f"{username}: rollup ÷ live throughput", ratio, "×", "≥ 10", ratio >= BUDGETS["ratio"])
+        for source in ("rollup", "kept"):
+            cpu = by_source[source]["cpu"]
+            ok &= verdict(f"{username}: CPU per request ({source})", cpu, "ms", "≤ 10", cpu <= BUDGETS["cpu"])
+        p50 = by_source["304"]["p50"]
+        ok &= verdict(f"{username}: 304 revalidation p50", p50, "ms", "≤ 2", p50 <= BUDGETS["304"])
+    worst = max(rebuilds) / 1000
+    ok &= verdict("full rebuild (slowest)", worst, "s", "≤ 10", worst <= BUDGETS["rebuild"])
+    refresh = statistics.median(refreshes)
+    ok &= verdict(
+        f"refresh after one change (p50 of {len(refreshes)}, max {max(refreshes):.1f})",
+        refresh,
+        "ms",
+        "≤ 100",
+        percentile(refreshes, 50) <= BUDGETS["refresh"],
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
