@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region
 from core import filters
-from hazards.choices import STAGE_STATUSES, Level, Stage, Status
-from hazards.models import Hazard
+from hazards.choices import STAGE_STATUSES, ExtensionStatus, Level, Stage, Status
+from hazards.models import ExtensionRequest, Hazard
 
 
 class HazardFilterSet(django_filters.FilterSet):
@@ -22,6 +22,9 @@ class HazardFilterSet(django_filters.FilterSet):
     unit = filters.IdFilter(field_name="responsible_unit_id", label=_("责任单位 ID"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
     supervised = django_filters.BooleanFilter(method="filter_supervised", label=_("是否挂牌督办"))
+    extension_pending = django_filters.BooleanFilter(
+        method="filter_extension_pending", label=_("是否有待审批的延期申请")
+    )
     deadline_before = filters.DateFilter(field_name="deadline", lookup_expr="lte", label=_("整改期限不晚于"))
     deadline_after = filters.DateFilter(field_name="deadline", lookup_expr="gte", label=_("整改期限不早于"))
     found_after = filters.DateTimeFilter(field_name="found_at", lookup_expr="gte", label=_("发现时间不早于"))
@@ -49,6 +52,12 @@ class HazardFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.overdue(value)
+
+    def filter_extension_pending(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        pending = ExtensionRequest.objects.filter(hazard=OuterRef("pk"), status=ExtensionStatus.PENDING)
+        return queryset.filter(Exists(pending) if value else ~Exists(pending))
 
     def filter_supervised(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -8,7 +8,6 @@ writes nothing at all.
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -27,16 +26,7 @@ from hazards.models import (
     SupervisionListing,
 )
 from tests.conftest import World, png_upload
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def moment(day: str, time: str = "09:00") -> datetime.datetime:
-    return datetime.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=SHANGHAI)
-
-
-def day(value: str) -> datetime.date:
-    return datetime.date.fromisoformat(value)
+from tests.test_history_import import day, moment
 
 
 def closed_after_a_rejection(world: World) -> Hazard:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -125,7 +126,10 @@ SPECS: tuple[ActionSpec, ...] = (
         perform=lambda hazard, by, data, photos: services.extension_request(
             hazard=hazard, by=by, requested_deadline=data["requested_deadline"], reason=data["reason"]
         ),
-        available=lambda hazard, state: state.pending_extension is None,
+        # Asked on or before the deadline day only (the service refuses later): not offered once overdue.
+        available=lambda hazard, state: (
+            state.pending_extension is None and (hazard.deadline is None or hazard.deadline >= timezone.localdate())
+        ),
     ),
     ActionSpec(
         slug="decide-extension",

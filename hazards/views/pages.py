@@ -27,9 +27,9 @@ from accounts.models import Region, Sector
 from core.downloads import file_response
 from core.workdays import add_working_days
 from hazards.api.views import HazardPagination
-from hazards.choices import OPEN_STATUSES, Level, Stage, Status
+from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
-from hazards.models import Attachment, Hazard, SupervisionListing
+from hazards.models import Attachment, ExtensionRequest, Hazard, SupervisionListing
 
 DUE_SOON_WORKING_DAYS = 3
 
@@ -47,13 +47,22 @@ def visible_hazards(request: HttpRequest) -> QuerySet[Hazard]:
 ROLE_CARDS: dict[str, tuple[str, ...]] = {
     Role.COUNTY_OFFICER: ("listed", "assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised"),
     Role.UNIT_CONTACT: ("assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised"),
-    Role.SUPERVISOR: ("submitted", "overdue", "supervised", "due_soon", "listed", "assigned", "rectifying"),
+    Role.SUPERVISOR: (
+        "submitted",
+        "extension_pending",
+        "overdue",
+        "supervised",
+        "due_soon",
+        "listed",
+        "assigned",
+        "rectifying",
+    ),
 }
-ALL_CARDS = ("listed", "assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised")
+ALL_CARDS = ("listed", "assigned", "rectifying", "submitted", "overdue", "due_soon", "supervised", "extension_pending")
 MINE: dict[str, frozenset[str]] = {
     Role.COUNTY_OFFICER: frozenset({"listed"}),
     Role.UNIT_CONTACT: frozenset({"assigned", "rectifying"}),
-    Role.SUPERVISOR: frozenset({"submitted"}),
+    Role.SUPERVISOR: frozenset({"submitted", "extension_pending"}),
 }
 CARD_TITLES = {
     "listed": _("待交单"),
@@ -63,6 +72,7 @@ CARD_TITLES = {
     "overdue": _("已逾期"),
     "due_soon": _("3 个工作日内到期"),
     "supervised": _("挂牌督办中"),
+    "extension_pending": _("延期待审批"),
 }
 
 
@@ -87,6 +97,8 @@ def home_counts(hazards: QuerySet[Hazard], today: datetime.date) -> dict[str, in
         counts["overdue"] += row["overdue"]
         counts["due_soon"] += row["due_soon"]
     counts["supervised"] = SupervisionListing.objects.filter(lifted_at__isnull=True, hazard__in=hazards).count()
+    pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING, hazard__in=hazards)
+    counts["extension_pending"] = pending.count()
     return counts
 
 
@@ -105,6 +117,7 @@ def home_links(today: datetime.date) -> dict[str, str]:
         ("ordering", "deadline"),
     ]
     params["supervised"] = [("supervised", "true")]
+    params["extension_pending"] = [("extension_pending", "true"), ("ordering", "deadline")]
     base = reverse("hazards:list")
     return {key: f"{base}?{urlencode(value)}" for key, value in params.items()}
 
