@@ -121,6 +121,8 @@ class Action(models.TextChoices):
     LIST = "list", _("列单")
     SELF_REPORT = "self_report", _("企业自查登记")
     ASSIGN = "assign", _("交单")
+    RECALL = "recall", _("撤回交办")
+    REASSIGN = "reassign", _("改派")
     ACKNOWLEDGE = "acknowledge", _("签收")
     SUBMIT = "submit", _("办单")
     VERIFY = "verify", _("销号")
@@ -141,6 +143,9 @@ TRANSITIONS = TransitionTable(
     # 企业自查: the unit logs its own hazard; it is handed to that unit and acknowledged at once.
     transition(Action.SELF_REPORT, None, Status.RECTIFYING, _CONTACT),
     transition(Action.ASSIGN, Status.LISTED, Status.ASSIGNED, _OFFICER),
+    # A wrong 交单 is corrected until the unit acknowledges: taken back to 列单, or handed to another unit.
+    transition(Action.RECALL, Status.ASSIGNED, Status.LISTED, _OFFICER),
+    transition(Action.REASSIGN, Status.ASSIGNED, None, _OFFICER),
     transition(Action.ACKNOWLEDGE, Status.ASSIGNED, Status.RECTIFYING, _CONTACT),
     transition(Action.SUBMIT, Status.RECTIFYING, Status.SUBMITTED, _CONTACT),
     # 即查即改: a general hazard fixed during the inspection goes straight to verification.

@@ -64,6 +64,12 @@ class AssignForm(ActionForm):
         return [(str(unit.pk), unit.picker_label, str(unit.pk) == value) for unit in shown]
 
 
+class ReassignForm(AssignForm):
+    """改派: a 交单 again, to another unit or on new terms, with the reason the first was wrong."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("改派理由"))
+
+
 class SubmitForm(ActionForm):
     measures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("整改措施"))
     completed_on = forms.DateField(widget=DateInput, label=_("整改完成日期"))

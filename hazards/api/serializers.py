@@ -387,6 +387,10 @@ class AssignSerializer(StrictSerializer):
     )
 
 
+class ReassignSerializer(AssignSerializer):
+    reason = serializers.CharField(label=_("改派理由"))
+
+
 class EmptySerializer(StrictSerializer):
     pass
 

@@ -194,6 +194,22 @@ class HazardViewSet(ScopedReadOnlyViewSet):
             services.hazard_assign(hazard=hazard, by=request.user, **self._input(s.AssignSerializer))
         )
 
+    @action_schema(s.ReassignSerializer, "改派：签收前改交其他责任单位（或改定要求、期限）")
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk=None) -> Response:
+        hazard = self.get_object_for_change()
+        return hazard_response(
+            services.hazard_reassign(hazard=hazard, by=request.user, **self._input(s.ReassignSerializer))
+        )
+
+    @action_schema(s.ReasonSerializer, "撤回交办：签收前撤回到待交单")
+    @action(detail=True, methods=["post"])
+    def recall(self, request: Request, pk=None) -> Response:
+        hazard = self.get_object_for_change()
+        return hazard_response(
+            services.hazard_recall(hazard=hazard, by=request.user, **self._input(s.ReasonSerializer))
+        )
+
     @action_schema(s.EmptySerializer, "签收")
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk=None) -> Response:

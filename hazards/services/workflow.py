@@ -228,6 +228,36 @@ def hazard_self_report(
     return _create(hazard=hazard, by=by, action=Action.SELF_REPORT, photos=photos, now=now, changes=changes)
 
 
+def _handover(
+    *,
+    by: User,
+    unit: ResponsibleUnit,
+    responsible_person: str,
+    requirements: str,
+    deadline: datetime.date | None,
+    working_days: int | None,
+    responsible_phone: str,
+    now: datetime.datetime,
+) -> dict:
+    """The fields of a 交单 (or 改派), checked: a unit in reach, a person, requirements, and a deadline
+    given as a date or as so many 工作日 from the day it is handed over."""
+    if (deadline is None) == (working_days is None):
+        raise field_error("deadline", _("请填写整改期限或工作日数（二选一）。"), "required")
+    today = timezone.localdate(now)
+    if working_days is not None:
+        deadline = add_working_days(today, working_days)
+    if not (unit.is_active and reaches_unit(by, unit)):
+        raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
+    return {
+        "responsible_unit": unit,
+        "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
+        "responsible_phone": (responsible_phone or "").strip(),
+        "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
+        "deadline": require_future_date(deadline, "deadline", today=today),
+        "assigned_at": now,
+    }
+
+
 def hazard_assign(
     *,
     hazard: Hazard,
@@ -243,29 +273,89 @@ def hazard_assign(
     """交单: hand the hazard to the unit that must fix it, with a person, requirements and a deadline,
     given as a date or as so many 工作日 from the day it is handed over."""
     permissions.check_transition(by, Action.ASSIGN, hazard)
-    if (deadline is None) == (working_days is None):
-        raise field_error("deadline", _("请填写整改期限或工作日数（二选一）。"), "required")
     now = acting_time(at)
-    today = timezone.localdate(now)
-    if working_days is not None:
-        deadline = add_working_days(today, working_days)
-    if not (unit.is_active and reaches_unit(by, unit)):
-        raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
-    return apply_transition(
-        hazard=hazard,
-        action=Action.ASSIGN,
+    fields = _handover(
         by=by,
-        fields={
-            "responsible_unit": unit,
-            "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
-            "responsible_phone": (responsible_phone or "").strip(),
-            "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
-            "deadline": require_future_date(deadline, "deadline", today=today),
-            "assigned_at": now,
-        },
-        tracked=("responsible_unit", "deadline"),
-        at=now,
+        unit=unit,
+        responsible_person=responsible_person,
+        requirements=requirements,
+        deadline=deadline,
+        working_days=working_days,
+        responsible_phone=responsible_phone,
+        now=now,
     )
+    return apply_transition(
+        hazard=hazard, action=Action.ASSIGN, by=by, fields=fields, tracked=("responsible_unit", "deadline"), at=now
+    )
+
+
+def hazard_reassign(
+    *,
+    hazard: Hazard,
+    by: User,
+    unit: ResponsibleUnit,
+    responsible_person: str,
+    requirements: str,
+    reason: str,
+    deadline: datetime.date | None = None,
+    working_days: int | None = None,
+    responsible_phone: str = "",
+    at: datetime.datetime | None = None,
+) -> Hazard:
+    """改派: before the unit acknowledges, hand the hazard to another unit (or the same one on new terms);
+    the event keeps the old and the new unit and deadline, and a request the old unit made lapses."""
+    permissions.check_transition(by, Action.REASSIGN, hazard)
+    reason = require_text(reason, "reason", _("请填写改派理由。"))
+    now = acting_time(at)
+    fields = _handover(
+        by=by,
+        unit=unit,
+        responsible_person=responsible_person,
+        requirements=requirements,
+        deadline=deadline,
+        working_days=working_days,
+        responsible_phone=responsible_phone,
+        now=now,
+    )
+    with current_store().atomic():
+        hazard = apply_transition(
+            hazard=hazard,
+            action=Action.REASSIGN,
+            by=by,
+            fields=fields,
+            tracked=("responsible_unit", "deadline"),
+            comment=reason,
+            at=now,
+        )
+        lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已改派，申请自动失效。"))
+    return hazard
+
+
+def hazard_recall(*, hazard: Hazard, by: User, reason: str, at: datetime.datetime | None = None) -> Hazard:
+    """撤回交办: before the unit acknowledges, take a wrong 交单 back to 列单; the history keeps both."""
+    permissions.check_transition(by, Action.RECALL, hazard)
+    reason = require_text(reason, "reason", _("请填写撤回理由。"))
+    now = acting_time(at)
+    handed_over = {
+        "responsible_unit": None,
+        "responsible_person": "",
+        "responsible_phone": "",
+        "requirements": "",
+        "deadline": None,
+        "assigned_at": None,
+    }
+    with current_store().atomic():
+        hazard = apply_transition(
+            hazard=hazard,
+            action=Action.RECALL,
+            by=by,
+            fields=handed_over,
+            tracked=("responsible_unit", "deadline"),
+            comment=reason,
+            at=now,
+        )
+        lapse_pending_extensions(hazard=hazard, at=now, comment=_("交办已撤回，申请自动失效。"))
+    return hazard
 
 
 def hazard_acknowledge(*, hazard: Hazard, by: User, at: datetime.datetime | None = None) -> Hazard:
