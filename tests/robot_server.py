@@ -20,6 +20,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -49,6 +50,8 @@ class RobotServer:
         self._lock = threading.Lock()
         self.slow_seconds = 1.0
         self.retry_after = "7"
+        # Called with each message taken, before the robot answers: a fault "between send and mark".
+        self.on_receive: Callable[[Received], None] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,6 +123,8 @@ class RobotServer:
         if errcode == 0:
             with self._lock:
                 self.received.append(Received(kind, query, body))
+            if self.on_receive is not None:
+                self.on_receive(self.received[-1])
         return self._reply(request, 200, {"errcode": errcode, "errmsg": errmsg})
 
     def _wecom(self, query: dict, body: dict, failure: str | None) -> tuple[int, str]:
