@@ -14,6 +14,7 @@ rate-limit errcode, an invalid-key errcode, HTTP 5xx, HTTP 429, a redirect or a 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -38,6 +39,7 @@ class Received:
     kind: str
     query: dict[str, str]
     body: dict
+    at: float = dataclasses.field(default_factory=time.time)
 
 
 class RobotServer:
