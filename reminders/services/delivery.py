@@ -237,6 +237,7 @@ def _send_all(group: Group, messages: list[Message], *, clock: Clock) -> int:
             attempts=F("attempts") + 1
         ):
             continue  # taken by another run: ours ran past its claim (it renews, so only if it stalled)
+        logger.info("Sending message %s to %s on %s (%d rows)", message.key, group, group.channel, len(message.ids))
         try:
             if group.robot is not None:
                 channels.send_to_robot(group.robot, title=message.title, body=message.body)
