@@ -21,11 +21,19 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 280},
     },
-    # The daily digest: one message per recipient listing all their due and overdue items.
+    # The daily digest: one message per recipient listing all their due and overdue items. At
+    # reminders.services.DIGEST_AT; what a fault leaves of it, reminders-deliver finishes.
     "reminders-digest": {
         "task": "reminders.tasks.send_digests",
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 3600},
+    },
+    # Immediate reminders, failed sends whose backoff is over, a killed worker's claims (after a minute)
+    # and the rest of a digest a fault interrupted: every minute, so nothing waits for the next sweep.
+    "reminders-deliver": {
+        "task": "reminders.tasks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Files no attachment row names (a rolled-back upload) and form photos staged over a day ago.
     "hazards-stray-files": {

@@ -341,6 +341,9 @@ if CELERY_BROKER_URL == "filesystem://":
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with the fix that keeps a worker alive through a Redis restart.
+        CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 # Connections the reminder sweep plans with side by side (reminders.services.sweep): the database server's
 # cores. One on the embedded SQLite, which has a single writer.
 REMINDER_SWEEP_WORKERS = env_int(

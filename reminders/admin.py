@@ -44,7 +44,9 @@ class NotificationAdmin(admin.ModelAdmin):
         "channel",
         "status",
         "attempts",
+        "retry_at",
         "sent_at",
+        "last_error",
     )
     list_filter = ("status", "channel", "immediate")
     search_fields = ("hazard__number", "recipient__username", "recipient__full_name")

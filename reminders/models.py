@@ -159,6 +159,12 @@ class Notification(models.Model):
         _("状态"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    # A failed send is tried again not before this (backoff); empty: as soon as delivery runs.
+    retry_at = models.DateTimeField(_("下次重试"), null=True, blank=True)
+    # The message a row was claimed into: rows sent together share it, the email's Message-ID is made from it,
+    # and the send journal (reminders.services.delivery) records it once the message is out, so a claim left
+    # behind by a database error after the send is marked sent, not sent again.
+    message_key = models.UUIDField(_("消息编号"), null=True, blank=True)
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)

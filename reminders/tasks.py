@@ -24,3 +24,8 @@ def deliver_immediate() -> int:
 @shared_task(name="reminders.tasks.send_digests", acks_late=True, ignore_result=True)
 def send_digests() -> int:
     return services.send_digests()
+
+
+@shared_task(name="reminders.tasks.deliver_due", acks_late=True, ignore_result=True)
+def deliver_due() -> int:
+    return services.deliver_due()

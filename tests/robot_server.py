@@ -14,12 +14,14 @@ rate-limit errcode, an invalid-key errcode, HTTP 5xx, HTTP 429, a redirect or a 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -37,6 +39,7 @@ class Received:
     kind: str
     query: dict[str, str]
     body: dict
+    at: float = dataclasses.field(default_factory=time.time)
 
 
 class RobotServer:
@@ -49,6 +52,8 @@ class RobotServer:
         self._lock = threading.Lock()
         self.slow_seconds = 1.0
         self.retry_after = "7"
+        # Called with each message taken, before the robot answers: a fault "between send and mark".
+        self.on_receive: Callable[[Received], None] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,6 +125,8 @@ class RobotServer:
         if errcode == 0:
             with self._lock:
                 self.received.append(Received(kind, query, body))
+            if self.on_receive is not None:
+                self.on_receive(self.received[-1])
         return self._reply(request, 200, {"errcode": errcode, "errmsg": errmsg})
 
     def _wecom(self, query: dict, body: dict, failure: str | None) -> tuple[int, str]:

@@ -19,6 +19,7 @@ import contextlib
 import datetime
 import itertools
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -46,8 +47,11 @@ from hazards.models import Hazard, ReminderSchedule
 from hazards.services import schedule_reminders
 from reminders import services
 from reminders.choices import Channel, NotificationStatus
-from reminders.models import InboxMessage, Notification, ReminderRule
+from reminders.models import InboxMessage, Notification, ReminderRule, RobotTarget
+from reminders.services.delivery import last_digest
 from tests.conftest import World, default_rule_rows
+from tests.harness import postgres_bindir
+from tests.robot_server import RobotServer
 from tests.test_processes import BASE_DIR, Process, free_port, production_env, session_database_url, started
 
 # What makes a ledger row unique (reminders.models.Notification), with the rule by name as a dry run names it.
@@ -555,20 +559,36 @@ def test_reminders_planned_while_redis_restarts_are_all_sent_once_it_is_back(urg
     assert_each_reminder_sent_once(expected)
 
 
-def test_send_reminders_while_redis_is_down_still_sends_the_immediate_reminders(urgent_and_daily, own_redis):
-    own_redis.stop()
-
-    outage = subprocess.run(
-        [sys.executable, "manage.py", "send_reminders"],
-        cwd=BASE_DIR,
-        env=process_env(own_redis.url),
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_send_reminders_while_redis_is_down_still_sends_the_immediate_reminders(world, urgent_and_daily, own_redis):
+    # A group robot too: its rate limiter is in Redis, so its rows wait for a later run instead of ending this one.
+    ReminderRule.objects.create(
+        name="群机器人立即",
+        offset_days=0,
+        day_kind="calendar",
+        recipients=["unit_contact"],
+        channels=["robot"],
+        immediate=True,
     )
+    with RobotServer() as robots:
+        url = robots.wecom_robot().webhook_url
+        RobotTarget.objects.create(kind="wecom", name="红旗区群", region=world.hongqi, webhook_url=url)
+        own_redis.stop()
+
+        outage = subprocess.run(
+            [sys.executable, "manage.py", "send_reminders"],
+            cwd=BASE_DIR,
+            env=process_env(own_redis.url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     assert outage.returncode == 0, outage.stderr[-3000:]
-    assert not Notification.objects.filter(immediate=True).exclude(status=SENT).exists()
+    inbox = Notification.objects.filter(channel=Channel.INBOX)
+    assert not inbox.filter(immediate=True).exclude(status=SENT).exists()
+    robot_rows = Notification.objects.filter(channel=Channel.ROBOT)
+    assert robot_rows.exists() and robots.received == []
+    assert set(robot_rows.values_list("status", "attempts")) == {(NotificationStatus.PENDING, 0)}
 
 
 # --- d. two schedulers ------------------------------------------------------------------------------------
@@ -622,9 +642,90 @@ def test_two_beats_and_a_worker_send_each_reminder_once(world, inbox_rules, brok
             timeout=60,
             watch=processes,
         )
-        time.sleep(2)  # a few more rounds of both beats over a ledger with nothing left to do
+        # A few more rounds of both beats over a ledger with nothing left to do (a slow start on a busy
+        # machine can leave everything sent before a beat has had five).
+        wait_until(
+            "five sweeps and two digests from each beat",
+            lambda: all(
+                beat.output().count("Sending due task reminders-sweep") >= 5
+                and beat.output().count("Sending due task reminders-digest") >= 2
+                for beat in beats
+            ),
+            timeout=30,
+            watch=processes,
+        )
+        time.sleep(2)
 
     for beat in beats:
         assert beat.output().count("Sending due task reminders-sweep") >= 5, beat.output()
         assert beat.output().count("Sending due task reminders-digest") >= 2, beat.output()
+    assert_each_reminder_sent_once(expected)
+
+
+# --- e. Redis restarted while a worker is in a task ---------------------------------------------------------
+
+# The worker as docker-compose.yml runs it: with mingle and gossip.
+PRODUCTION_WORKER = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"]
+
+
+def test_a_redis_restart_during_a_digest_does_not_end_the_worker(digest_due, own_redis, tmp_path):
+    contacts, expected = digest_due
+    with started(PRODUCTION_WORKER, env=process_env(own_redis.url), log=tmp_path / "worker.log") as worker:
+        worker.wait_for("worker ready", lambda: " ready." in worker.output())
+        with task_sender(own_redis.url) as app, holding([c.pk for c in contacts]) as held:
+            task_id = app.send_task("reminders.tasks.send_digests").id
+            wait_until("the digest in a task", lambda: waiting_on(held), timeout=30, watch=(worker,))
+            # Redis killed as a container kill does, and back on its port a moment later.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(own_redis.process.popen.pid, signal.SIGKILL)
+            own_redis.process.popen.wait(timeout=10)
+            time.sleep(2)
+            own_redis.start()
+            held.rollback()
+            wait_until("the digest finished", finished(task_id, worker), timeout=60, watch=(worker,))
+        with task_sender(own_redis.url) as app:
+            wait_until("the worker back on the broker", lambda: bool(app.control.ping(timeout=0.5)), timeout=60)
+            again = app.send_task("reminders.tasks.deliver_due").id
+            wait_until("a task after the restart", succeeded(again, worker), timeout=30, watch=(worker,))
+        assert worker.running(), worker.output()[-3000:]
+
+    assert "Unrecoverable error" not in worker.output()
+    assert_each_reminder_sent_once(expected)
+
+
+# --- f. PostgreSQL restarted during the digest ----------------------------------------------------------
+
+
+def restart_postgres() -> None:
+    """The harness's PostgreSQL stopped at once, as a container kill stops it, and started again with the
+    same options; every session ends (ours is closed first, Django opens a new one when next asked)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")
+        (data,) = cursor.fetchone()
+    connection.close()
+    command = [str(postgres_bindir() / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "-t", "60", "restart"]
+    if os.geteuid() == 0:  # the cluster runs as its data directory's owner (tests/harness.py)
+        command = ["runuser", "-u", pwd.getpwuid(os.stat(data).st_uid).pw_name, "--", *command]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90)
+
+
+def test_a_postgresql_restart_during_the_digest_leaves_no_recipient_without_it(digest_due, broker, tmp_path):
+    contacts, expected = digest_due
+    # The rows were planned before today's digest time, as the digest's are.
+    Notification.objects.update(created_at=last_digest(timezone.now()) - datetime.timedelta(hours=1))
+    with celery_worker(broker, tmp_path / "worker.log") as worker, task_sender(broker) as app:
+        with holding([contact.pk for contact in contacts]) as held:
+            digest = app.send_task("reminders.tasks.send_digests").id
+            wait_until("the digest in its first COMMIT", lambda: waiting_on(held), timeout=30, watch=(worker,))
+            restart_postgres()
+        wait_until("the digest over", finished(digest, worker), timeout=60, watch=(worker,))
+        assert not nothing_left_to_send()  # the restart cut the digest short
+        # What beat sends every minute finishes it, without waiting for tomorrow's digest.
+        for _ in range(3):
+            deliver = app.send_task("reminders.tasks.deliver_due").id
+            wait_until("deliver_due", succeeded(deliver, worker), timeout=60, watch=(worker,))
+            if nothing_left_to_send():
+                break
+
+    assert "Unrecoverable error" not in worker.output()
     assert_each_reminder_sent_once(expected)

@@ -1,13 +1,15 @@
 """Reminders: the sweep plans each notification once (planning), delivery sends each once."""
 
-from reminders.services.delivery import STALE_CLAIM, deliver_immediate, send_digests
+from reminders.services.delivery import CLAIM_EXPIRY, DIGEST_AT, deliver_due, deliver_immediate, send_digests
 from reminders.services.planning import CATCH_UP_DAYS, SEND_AT, SweepResult, replan_all, sweep
 
 __all__ = [
     "CATCH_UP_DAYS",
+    "CLAIM_EXPIRY",
+    "DIGEST_AT",
     "SEND_AT",
-    "STALE_CLAIM",
     "SweepResult",
+    "deliver_due",
     "deliver_immediate",
     "replan_all",
     "send_digests",
