@@ -53,14 +53,15 @@ class ResponsibleUnitQuerySet(models.QuerySet):
                 return self.none()
 
     def search(self, q: str) -> ResponsibleUnitQuerySet:
-        """By part of the name, the start of the credit code, or the pinyin initials (``xxhg`` finds 新乡化工)."""
+        """By part of the name, the start of the credit code, or pinyin initials anywhere in the name (``xxhg``
+        finds 新乡化工…, ``htjx`` finds 新乡市华泰机械…)."""
         q = (q or "").strip()
         if not q:
             return self
         return self.filter(
             models.Q(name__icontains=q)
             | models.Q(credit_code__istartswith=q)
-            | models.Q(name_initials__istartswith=q.lower())
+            | models.Q(name_initials__contains=q.lower())
         )
 
 

@@ -32,7 +32,9 @@ class HazardFilterSet(django_filters.FilterSet):
     updated_after = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("更新时间晚于（增量同步）")
     )
-    q = django_filters.CharFilter(method="filter_q", max_length=100, label=_("关键词（编号、名称、描述、位置）"))
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=100, label=_("关键词（编号、名称、描述、位置、责任单位、责任人）")
+    )
 
     class Meta:
         model = Hazard
@@ -70,9 +72,14 @@ class HazardFilterSet(django_filters.FilterSet):
             return queryset
         if value.upper().startswith("YH-"):
             return queryset.filter(number__istartswith=value)
+        # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
+        # ("htjx" finds 新乡市华泰机械…), and the person responsible.
         return queryset.filter(
             Q(number__icontains=value)
             | Q(title__icontains=value)
             | Q(description__icontains=value)
             | Q(address__icontains=value)
+            | Q(responsible_person__icontains=value)
+            | Q(responsible_unit__name__icontains=value)
+            | Q(responsible_unit__name_initials__contains=value.lower())
         )

@@ -199,9 +199,27 @@ class ListRow:
     updated_at: str
 
 
+def place_name(hazard: Hazard) -> str:
+    """The region with its county in front below county level: 朝阳街道 exists in more than one county."""
+    region = Region.cached.get(hazard.region_id)
+    if hazard.county_id == hazard.region_id or hazard.county_id is None:
+        return region.name
+    county = Region.cached.get(hazard.county_id)
+    return f"{county.name}·{region.name}" if county else region.name
+
+
+# Counting a large result would read it all: beyond this the list says "more than".
+COUNT_CAP = 10_000
+
+
+def capped_count(queryset: QuerySet) -> int:
+    """The number of rows, stopping at ``COUNT_CAP`` + 1 (a LIMIT inside the COUNT)."""
+    return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
 def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
     # The page's regions and sectors in at most one query each (none once the process knows them).
-    Region.cached.load([h.region_id for h in hazards])
+    Region.cached.load([h.region_id for h in hazards] + [h.county_id for h in hazards])
     Sector.cached.load([h.sector_id for h in hazards])
     labels = dict(Status.choices)
     detail = reverse("hazards:detail", args=[0]).removesuffix("0/")
@@ -219,7 +237,7 @@ def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
             status_display=str(labels.get(h.status, h.status)),
             is_major=h.level == Level.MAJOR,
             is_supervised=h.is_supervised,
-            region=Region.cached.get(h.region_id).name,
+            region=place_name(h),
             sector=Sector.cached.get(h.sector_id).name,
             unit=h.responsible_unit.name if h.responsible_unit else "",
             deadline=h.deadline.isoformat() if h.deadline else "",
@@ -241,8 +259,11 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
     params.pop("cursor", None)
+    total = capped_count(filterset.qs)
     context = {
         "hazards": list_rows(hazards, today),
+        "total": min(total, COUNT_CAP),
+        "total_capped": total > COUNT_CAP,
         "next_url": next_url,
         "is_first_page": "cursor" not in request.GET,
         "first_page_url": f"?{params.urlencode()}" if params else request.path,

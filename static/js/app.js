@@ -86,3 +86,12 @@
   document.addEventListener("DOMContentLoaded", fillProgress);
   document.addEventListener("htmx:after:settle", fillProgress);
 })();
+
+// The list's filters are open at a desk; on a phone they fold behind their button, above the results.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("details[data-filters]");
+    if (box && window.matchMedia("(min-width: 768px)").matches) box.open = true;
+  });
+})();
