@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
-from accounts.models import ResponsibleUnit, Sector
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.web.forms import BrowserForm, DateInput
 from hazards.choices import Level
 from inspections.choices import Kind, Result
@@ -36,6 +36,24 @@ class StartForm(BrowserForm):
             self.fields["kind"].choices = [(Kind.SELF_CHECK, Kind.SELF_CHECK.label)]
         else:
             self.fields["kind"].choices = [(k, label) for k, label in Kind.choices if k != Kind.SELF_CHECK]
+
+
+class PlanForm(StartForm):
+    """制定计划: a visit on a day, with its leader; a 四不两直 visit stays hidden from the unit until its
+    first hazard."""
+
+    planned_on = forms.DateField(label=_("计划日期"), widget=DateInput)
+    leader = forms.ModelChoiceField(label=_("检查组长"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["kind"].choices = [(k, label) for k, label in Kind.choices if k != Kind.SELF_CHECK]
+        # The leader inspects, so logs hazards: a county officer the planner can see.
+        officers = User.objects.filter(role=Role.COUNTY_OFFICER, is_active=True)
+        self.fields["leader"].queryset = officers.filter(region__in=Region.objects.visible_to(user)).order_by(
+            "username"
+        )
+        self.fields["leader"].label_from_instance = lambda u: f"{u.get_full_name() or u.username}（{u.region}）"
 
 
 class AnswerForm(forms.Form):

@@ -23,7 +23,7 @@ from core.web.submit import submit_and_answer
 from inspections import permissions, services
 from inspections.choices import TRANSITIONS, Action, Status
 from inspections.coverage import coverage_by_county, never_inspected
-from inspections.forms import AnswerForm, CompleteForm, PeriodForm, StartForm
+from inspections.forms import AnswerForm, CompleteForm, PeriodForm, PlanForm, StartForm
 from inspections.models import Answer, ChecklistItem, ChecklistSection, Inspection
 
 PAGE_SIZE = 50
@@ -45,9 +45,8 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         .select_related("unit", "region", "leader")
         .order_by("-created_at", "-id")[:PAGE_SIZE]
     )
-    return render(
-        request, "inspections/list.html", {"inspections": inspections, "may_inspect": may_inspect(request.user)}
-    )
+    context = {"inspections": inspections, "may_inspect": may_inspect(request.user), "may_plan": may_plan(request.user)}
+    return render(request, "inspections/list.html", context)
 
 
 @login_required
@@ -80,6 +79,61 @@ def inspection_new(request: HttpRequest) -> HttpResponse:
         done=_("检查已开始，请逐项检查。"),
         invalid=lambda: render(request, "inspections/new.html", {"form": form}, status=400),
     )
+
+
+def may_plan(user) -> bool:
+    return TRANSITIONS.role_may(user.role, Action.PLAN)
+
+
+@login_required
+def inspection_plan(request: HttpRequest) -> HttpResponse:
+    """制定计划 of a visit (日常, 专项, 四不两直…) for a day, with its leader."""
+    if not may_plan(request.user):
+        raise PermissionDenied
+    form = PlanForm(request.POST or None, user=request.user)
+    if request.method != "POST":
+        return render(request, "inspections/plan.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "inspections/plan.html", {"form": form}, status=400)
+
+    def perform() -> str:
+        values = form.cleaned_data
+        services.inspection_plan(
+            kind=values["kind"],
+            unit=values["unit"],
+            template=values["template"],
+            sector=values["sector"],
+            planned_on=values["planned_on"],
+            leader=values["leader"],
+            team=values["team"],
+            by=request.user,
+        )
+        return reverse("inspections:list")
+
+    return submit_and_answer(
+        request,
+        form,
+        scope="inspection-plan",
+        perform=perform,
+        done=_("检查计划已制定。"),
+        invalid=lambda: render(request, "inspections/plan.html", {"form": form}, status=400),
+    )
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, pk: int) -> HttpResponse:
+    """开始检查 of a planned visit, from the list."""
+    inspection = _visible(request, pk)
+    try:
+        services.inspection_start(inspection=inspection, by=request.user)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("inspections:list")
+    messages.success(request, _("检查已开始，请逐项检查。"))
+    return redirect("inspections:detail", pk=inspection.pk)
 
 
 def _sections(inspection: Inspection) -> list[tuple[ChecklistSection, list[tuple[ChecklistItem, Answer | None]]]]:
