@@ -83,8 +83,8 @@ class CompleteForm(BrowserForm):
 class PeriodForm(forms.Form):
     """A period of local dates, both ends included; this year so far unless given."""
 
-    start = forms.DateField(label=_("起"), widget=DateInput, required=False)
-    end = forms.DateField(label=_("止"), widget=DateInput, required=False)
+    start = forms.DateField(label=_("起"), widget=DateInput(attrs={"class": "form-control"}), required=False)
+    end = forms.DateField(label=_("止"), widget=DateInput(attrs={"class": "form-control"}), required=False)
     county = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def clean(self):

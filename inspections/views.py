@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -266,7 +267,12 @@ def coverage(request: HttpRequest) -> HttpResponse:
     """排查覆盖率 by county for a period, and the units never inspected in it (a county's drill-down)."""
     if request.user.role == Role.UNIT_CONTACT:
         raise PermissionDenied
-    form = PeriodForm(request.GET)
+    # The period shown in the form is the one counted: this year so far unless chosen.
+    today = timezone.localdate()
+    data = request.GET.copy()
+    data.setdefault("start", today.replace(month=1, day=1).isoformat())
+    data.setdefault("end", today.isoformat())
+    form = PeriodForm(data)
     if not form.is_valid():
         return render(request, "inspections/coverage.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -78,7 +78,7 @@ def banner(*, url: str, database: str, broker: str, users: list, api_docs: str |
     lines = [
         "",
         "隐患清单 本地环境正在启动（web + worker + beat）",
-        f"  地址：{url}    （首页暂时跳转到管理后台 {url}admin/）",
+        f"  地址：{url}    （工作台、隐患、检查；管理后台 {url}admin/）",
     ]
     if api_docs:
         lines.append(f"  API 文档：{url.rstrip('/')}{api_docs}")
