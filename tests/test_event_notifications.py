@@ -59,7 +59,8 @@ def test_handing_over_tells_the_unit_contact_and_nobody_else(people):
     message = InboxMessage.objects.get()
     assert message.recipient == people.unit_demo
     assert message.title == f"交单：{hazard.number}"
-    assert message.items == [[hazard.pk, f"【交单】{hazard.number} {hazard.title}"]]
+    line = f"【交单】{hazard.number} {hazard.title}（整改期限 {hazard.deadline.isoformat()}）"
+    assert message.items == [[hazard.pk, line]]
 
 
 def test_the_email_waits_for_the_digest(people):
@@ -303,3 +304,17 @@ def test_a_rule_with_the_robot_channel_plans_one_row_per_robot_of_the_region(peo
 
     robot_rows = Notification.objects.filter(hazard=hazard, event__action="submit", channel="robot")
     assert list(robot_rows.values_list("target", flat=True)) == [hongqi.pk]
+
+
+def test_an_approved_extension_tells_the_unit_its_new_deadline(people):
+    hazard = people.rectifying()
+    new_deadline = hazard.deadline + datetime.timedelta(days=20)
+    extension = hazard_services.extension_request(
+        hazard=hazard, by=people.unit_demo, requested_deadline=new_deadline, reason="设备未到货"
+    )
+    hazard_services.extension_decide(extension=extension, by=people.hq_supervisor, approve=True, comment="同意")
+    services.plan_events()
+    services.deliver_immediate()
+
+    body = InboxMessage.objects.get(recipient=people.unit_demo).body
+    assert f"【批准延期】{hazard.number} {hazard.title}：同意（整改期限 {new_deadline.isoformat()}）" in body

@@ -150,6 +150,7 @@ class Item(NamedTuple):
     # A workflow event's row (reminders.services.events): the action and its comment; None for reminders.
     action: str | None
     comment: str | None
+    changes: dict | None
 
     @property
     def stale(self) -> bool:
@@ -202,6 +203,7 @@ def _deliver_group(group: Group, which: Q, *, now: datetime.datetime, clock: Clo
                 "message_key",
                 "event__action",
                 "event__comment",
+                "event__changes",
             )
         ]
         items = _unless_journalled(items)
@@ -336,12 +338,17 @@ def _compose(items: list[Item], *, today: datetime.date, channel: str) -> list[M
     needs, each line and its rows in one of them, none cut."""
     # Translated once per message, not once per line: a digest has hundreds.
     late, due_today, due_on = _("已逾期 %(n)d 天"), _("今天到期"), _("%(date)s 到期")
+    new_deadline = _("（整改期限 %(date)s）")
     actions = dict(Action.choices)
     # One line per event (the rows of one event to one person on one channel are one row), then one per
     # hazard for the reminders: (hazard id, line, row ids).
     entries: list[tuple[int, str, list[int]]] = []
     for item in sorted((i for i in items if i.action is not None), key=lambda i: i.pk):
         said = f"：{_shorten(item.comment)}" if item.comment else ""
+        # 交单, 改派, 批准延期: the deadline the unit now works to.
+        deadline = [*(item.changes or {}).get("deadline", []), None, None][1]
+        if deadline:
+            said += new_deadline % {"date": deadline}
         entries.append(
             (
                 item.hazard_id,
