@@ -28,6 +28,14 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=8, minute=30),
         "options": {"expires": 3600},
     },
+    # Workflow notifications (交单, 退回, 待验收, 延期, 挂牌督办, 销号…): the hazard events since the last run
+    # planned into the ledger (reminders.services.events), the inbox ones delivered at once. Re-running or
+    # overlapping never duplicates (one row per event, person and channel).
+    "reminders-events": {
+        "task": "reminders.tasks.plan_events",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     # Immediate reminders, failed sends whose backoff is over, a killed worker's claims (after a minute)
     # and the rest of a digest a fault interrupted: every minute, so nothing waits for the next sweep.
     "reminders-deliver": {

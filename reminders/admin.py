@@ -16,6 +16,7 @@ class RobotTargetAdmin(admin.ModelAdmin):
 class ReminderRuleAdmin(admin.ModelAdmin):
     list_display = (
         "name",
+        "event",
         "level",
         "supervised",
         "region",
@@ -26,7 +27,7 @@ class ReminderRuleAdmin(admin.ModelAdmin):
         "immediate",
         "is_active",
     )
-    list_filter = ("is_active", "anchor", "level", "immediate")
+    list_filter = ("is_active", "event", "anchor", "level", "immediate")
     search_fields = ("name",)
     autocomplete_fields = ("region",)
 

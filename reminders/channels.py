@@ -36,10 +36,13 @@ def is_transactional(channel: str) -> bool:
     return channel == Channel.INBOX
 
 
-def send(channel: str, *, recipient: User, title: str, body: str, key: str = "") -> None:
-    """Send one message; ``key`` names it (the email's Message-ID), the same on every attempt."""
+def send(
+    channel: str, *, recipient: User, title: str, body: str, key: str = "", items: list[list] | None = None
+) -> None:
+    """Send one message; ``key`` names it (the email's Message-ID), the same on every attempt. ``items``
+    ([hazard id, line] per line) make the inbox show each line as a link to its hazard."""
     if channel == Channel.INBOX:
-        InboxMessage.objects.create(recipient=recipient, title=title, body=body)
+        InboxMessage.objects.create(recipient=recipient, title=title, body=body, items=items or [])
     elif channel == Channel.EMAIL:
         _email(recipient, title, body, key)
     elif channel == Channel.SMS:

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hazards.choices import Action
+
 
 class Anchor(models.TextChoices):
     """The date a rule counts from."""
@@ -41,3 +43,18 @@ class NotificationStatus(models.TextChoices):
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
     SKIPPED = "skipped", _("无需发送")
+
+
+class NotifiedEvent(models.TextChoices):
+    """The workflow events a rule may notify of (hazards.choices.Action, same codes and names)."""
+
+    ASSIGN = Action.ASSIGN.value, Action.ASSIGN.label
+    RECALL = Action.RECALL.value, Action.RECALL.label
+    REASSIGN = Action.REASSIGN.value, Action.REASSIGN.label
+    SUBMIT = Action.SUBMIT.value, Action.SUBMIT.label
+    REJECT = Action.REJECT.value, Action.REJECT.label
+    VERIFY = Action.VERIFY.value, Action.VERIFY.label
+    REQUEST_EXTENSION = Action.REQUEST_EXTENSION.value, Action.REQUEST_EXTENSION.label
+    APPROVE_EXTENSION = Action.APPROVE_EXTENSION.value, Action.APPROVE_EXTENSION.label
+    DENY_EXTENSION = Action.DENY_EXTENSION.value, Action.DENY_EXTENSION.label
+    LIST_SUPERVISION = Action.LIST_SUPERVISION.value, Action.LIST_SUPERVISION.label

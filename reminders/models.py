@@ -14,15 +14,25 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Region
 from core.workdays import add_working_days
 from hazards.choices import Level
-from hazards.models import Hazard
-from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, Recipient, RobotKind
+from hazards.models import Hazard, HazardEvent
+from reminders.choices import Anchor, Channel, DayKind, NotificationStatus, NotifiedEvent, Recipient, RobotKind
 from reminders.querysets import InboxMessageQuerySet
 
 
 class ReminderRule(models.Model):
-    """提醒规则: when (an offset from a deadline), for which hazards, to whom, on which channels."""
+    """提醒规则: when (an offset from a deadline, or a workflow event), for which hazards, to whom, on which
+    channels."""
 
     name = models.CharField(_("名称"), max_length=64)
+    # A workflow event (交单, 退回…): the rule fires once per such event (reminders.services.events) and its
+    # anchor, offset and repetition are not used; empty: a deadline rule, planned by the sweep.
+    event = models.CharField(
+        _("触发事件"),
+        max_length=32,
+        choices=NotifiedEvent.choices,
+        blank=True,
+        help_text=_("不填为按期限提醒；填写则在该事件发生时通知"),
+    )
     level = models.CharField(_("隐患等级"), max_length=16, choices=Level.choices, blank=True, help_text=_("不填为全部"))
     supervised = models.BooleanField(_("挂牌督办"), null=True, blank=True, help_text=_("不填为不限"))
     region = models.ForeignKey(
@@ -137,6 +147,17 @@ class Notification(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The workflow event a row tells of (event rules); empty for deadline reminders.
+    event = models.ForeignKey(
+        HazardEvent,
+        verbose_name=_("事件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     # An approved extension changes the deadline and so starts a new cycle of reminders.
     anchor_date = models.DateField(_("期限"))
     occurrence = models.DateField(_("提醒日"))
@@ -177,13 +198,25 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["hazard", "rule", "anchor_date", "occurrence", "recipient", "channel"],
+                condition=Q(event__isnull=True),
                 name="notification_once_per_rule_deadline_recipient",
             ),
             # NULL recipients are distinct in a unique index, so robot rows need their own.
             models.UniqueConstraint(
                 fields=["hazard", "rule", "anchor_date", "occurrence", "target"],
-                condition=Q(target__isnull=False),
+                condition=Q(target__isnull=False, event__isnull=True),
                 name="notification_once_per_rule_deadline_robot",
+            ),
+            # A workflow event is told once per person and channel, or robot, whatever rules name them.
+            models.UniqueConstraint(
+                fields=["event", "recipient", "channel"],
+                condition=Q(event__isnull=False),
+                name="notification_once_per_event_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "target"],
+                condition=Q(event__isnull=False, target__isnull=False),
+                name="notification_once_per_event_robot",
             ),
             models.CheckConstraint(
                 condition=Q(recipient__isnull=True) ^ Q(target__isnull=True), name="notification_person_or_robot"
@@ -214,6 +247,9 @@ class InboxMessage(models.Model):
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
+    # The lines of the message that name a hazard, as [hazard id, line]: shown as links to the hazard.
+    # Empty for other messages (and those written before links), whose body is shown as it is.
+    items = models.JSONField(_("条目"), default=list, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -227,3 +263,21 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EventCursor(models.Model):
+    """How far the workflow events have been planned into notifications (reminders.services.events): one
+    row, locked by the planner that runs."""
+
+    # The newest event read; each run reads again from ``LOOKBACK`` ids below it, but never at or below
+    # ``start_event_id``, the newest event when the planner first ran (history is not notified).
+    last_event_id = models.BigIntegerField(_("已处理事件"), default=0)
+    start_event_id = models.BigIntegerField(_("起始事件"), default=0)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("事件通知进度")
+        verbose_name_plural = _("事件通知进度")
+
+    def __str__(self) -> str:
+        return f"events after {self.last_event_id}"

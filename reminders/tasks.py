@@ -16,6 +16,12 @@ def sweep() -> int:
     return planned
 
 
+@shared_task(name="reminders.tasks.plan_events", acks_late=True, ignore_result=True)
+def plan_events() -> int:
+    """The notifications of the workflow events since the last run; the inbox ones go out at once."""
+    return services.plan_events()
+
+
 @shared_task(name="reminders.tasks.deliver_immediate", acks_late=True, ignore_result=True)
 def deliver_immediate() -> int:
     return services.deliver_immediate()

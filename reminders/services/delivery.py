@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from hazards.choices import OPEN_STATUSES
+from hazards.choices import OPEN_STATUSES, Action
 from hazards.models import days_overdue
 from reminders import channels, robots, sms
 from reminders.choices import Anchor, Channel, NotificationStatus
@@ -147,10 +147,17 @@ class Item(NamedTuple):
     anchor: str
     anchor_date: datetime.date
     message_key: uuid.UUID | None
+    # A workflow event's row (reminders.services.events): the action and its comment; None for reminders.
+    action: str | None
+    comment: str | None
+    changes: dict | None
 
     @property
     def stale(self) -> bool:
-        """Closing a hazard stops its reminders, and an approved extension ends the old cycle."""
+        """Closing a hazard stops its reminders, and an approved extension ends the old cycle. A workflow
+        event is told whatever happened since: it did happen."""
+        if self.action is not None:
+            return False
         return self.status not in OPEN_STATUSES or (
             self.anchor == Anchor.DEADLINE and self.anchor_date != self.deadline
         )
@@ -162,6 +169,8 @@ class Message:
     body: str
     ids: list[int]
     key: uuid.UUID = field(default_factory=uuid.uuid4)
+    # [hazard id, line] per line: the inbox shows each line as a link to its hazard.
+    items: list[list] = field(default_factory=list)
 
 
 def _deliver_group(group: Group, which: Q, *, now: datetime.datetime, clock: Clock) -> int:
@@ -192,6 +201,9 @@ def _deliver_group(group: Group, which: Q, *, now: datetime.datetime, clock: Clo
                 "rule__anchor",
                 "anchor_date",
                 "message_key",
+                "event__action",
+                "event__comment",
+                "event__changes",
             )
         ]
         items = _unless_journalled(items)
@@ -204,7 +216,9 @@ def _deliver_group(group: Group, which: Q, *, now: datetime.datetime, clock: Clo
         messages = _compose(items, today=timezone.localdate(now), channel=group.channel)
         if channels.is_transactional(group.channel):
             (message,) = messages
-            channels.send(group.channel, recipient=group.recipient, title=message.title, body=message.body)
+            channels.send(
+                group.channel, recipient=group.recipient, title=message.title, body=message.body, items=message.items
+            )
             at = clock()
             Notification.objects.filter(pk__in=message.ids).update(
                 status=SENT, sent_at=at, claimed_at=at, attempts=F("attempts") + 1, retry_at=None
@@ -319,17 +333,36 @@ def _failed(group: Group, held: list[Message], exc: channels.DeliveryError, *, a
 
 
 def _compose(items: list[Item], *, today: datetime.date, channel: str) -> list[Message]:
-    """The digest: each hazard once, most overdue first, then by deadline; on a channel with a size limit
-    (group robot, SMS) in as many messages as it needs, each hazard's line and rows in one of them, none cut."""
-    by_hazard: dict[int, list[int]] = defaultdict(list)
-    for item in items:
-        by_hazard[item.hazard_id].append(item.pk)
-    hazards = {item.hazard_id: item for item in items}
-    overdue = {pk: days_overdue(item.deadline, item.status, today) for pk, item in hazards.items()}
-    ordered = sorted(hazards.values(), key=lambda h: (-overdue[h.hazard_id], h.deadline or today, h.hazard_id))
+    """The digest: each workflow event first (newest last), then each hazard's reminder once, most overdue
+    first, then by deadline; on a channel with a size limit (group robot, SMS) in as many messages as it
+    needs, each line and its rows in one of them, none cut."""
     # Translated once per message, not once per line: a digest has hundreds.
     late, due_today, due_on = _("已逾期 %(n)d 天"), _("今天到期"), _("%(date)s 到期")
-    lines = []
+    new_deadline = _("（整改期限 %(date)s）")
+    actions = dict(Action.choices)
+    # One line per event (the rows of one event to one person on one channel are one row), then one per
+    # hazard for the reminders: (hazard id, line, row ids).
+    entries: list[tuple[int, str, list[int]]] = []
+    for item in sorted((i for i in items if i.action is not None), key=lambda i: i.pk):
+        said = f"：{_shorten(item.comment)}" if item.comment else ""
+        # 交单, 改派, 批准延期: the deadline the unit now works to.
+        deadline = [*(item.changes or {}).get("deadline", []), None, None][1]
+        if deadline:
+            said += new_deadline % {"date": deadline}
+        entries.append(
+            (
+                item.hazard_id,
+                f"- 【{actions.get(item.action, item.action)}】{item.number} {item.title}{said}",
+                [item.pk],
+            )
+        )
+    reminders = [item for item in items if item.action is None]
+    by_hazard: dict[int, list[int]] = defaultdict(list)
+    for item in reminders:
+        by_hazard[item.hazard_id].append(item.pk)
+    hazards = {item.hazard_id: item for item in reminders}
+    overdue = {pk: days_overdue(item.deadline, item.status, today) for pk, item in hazards.items()}
+    ordered = sorted(hazards.values(), key=lambda h: (-overdue[h.hazard_id], h.deadline or today, h.hazard_id))
     for hazard in ordered:
         if overdue[hazard.hazard_id]:
             when = late % {"n": overdue[hazard.hazard_id]}
@@ -337,20 +370,34 @@ def _compose(items: list[Item], *, today: datetime.date, channel: str) -> list[M
             when = due_today
         else:
             when = due_on % {"date": hazard.deadline}
-        lines.append(f"- {hazard.number} {hazard.title}（{when}）")
-    title = _("隐患整改提醒：%(n)d 条待办") % {"n": len(ordered)}
+        entries.append((hazard.hazard_id, f"- {hazard.number} {hazard.title}（{when}）", by_hazard[hazard.hazard_id]))
+    lines = [line for _hazard, line, _ids in entries]
+    if not reminders:
+        title = _("隐患办理通知：%(n)d 条") % {"n": len(entries)}
+        if len(entries) == 1:
+            (only,) = items
+            title = _("%(action)s：%(number)s") % {"action": actions.get(only.action or "", ""), "number": only.number}
+    else:
+        title = _("隐患整改提醒：%(n)d 条待办") % {"n": len(entries)}
     limit = _LIMITS.get(channel)
     if limit is None:
-        return [Message(title, "\n".join(lines), [item.pk for item in items])]
+        links = [[hazard_id, line.removeprefix("- ")] for hazard_id, line, _ids in entries]
+        return [Message(title, "\n".join(lines), [item.pk for item in items], items=links)]
     numbered = _("（%(part)d/%(parts)d）")
     size, room = limit
     parts = _pack(lines, size=size, budget=room(title + numbered % {"part": len(lines), "parts": len(lines)}))
     messages = []
     for n, part in enumerate(parts, start=1):
         heading = title if len(parts) == 1 else title + numbered % {"part": n, "parts": len(parts)}
-        ids = [pk for i in part for pk in by_hazard[ordered[i].hazard_id]]
+        ids = [pk for i in part for pk in entries[i][2]]
         messages.append(Message(heading, "\n".join(lines[i] for i in part), ids))
     return messages
+
+
+def _shorten(text: str | None, limit: int = 60) -> str:
+    """A comment on one line, cut to ``limit`` characters: the hazard's page has the whole of it."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _utf8_size(text: str) -> int:

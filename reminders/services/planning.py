@@ -152,7 +152,8 @@ class Planner:
 
     def __init__(self, now: datetime.datetime) -> None:
         self.today = timezone.localdate(now)
-        self.rules = list(ReminderRule.objects.filter(is_active=True).select_related("region"))
+        # Deadline rules only: event rules are planned from the events (reminders.services.events).
+        self.rules = list(ReminderRule.objects.filter(is_active=True, event="").select_related("region"))
         self.robots = list(RobotTarget.objects.filter(is_active=True).select_related("region"))
         self._plans: dict[tuple, tuple[list[Fired], datetime.datetime | None]] = {}
         self._dates: dict[tuple[int, datetime.date], tuple[datetime.date | None, datetime.date | None]] = {}
@@ -317,7 +318,7 @@ def _not_in_ledger(rows: list[Row], ids: list[int]) -> list[Row]:
 # ON CONFLICT DO NOTHING: the unique constraints keep a row once; RETURNING tells what is new.
 _INSERT = f"""
 INSERT INTO {Notification._meta.db_table} (hazard_id, rule_id, anchor_date, occurrence, recipient_id, target_id,
-    channel, immediate, status, attempts, last_error, created_at)
+    channel, immediate{{event}}, status, attempts, last_error, created_at)
 SELECT planned.*, '{NotificationStatus.PENDING}', 0, '', %s FROM ({{planned}}) AS planned WHERE true
 ON CONFLICT DO NOTHING
 RETURNING immediate
@@ -341,14 +342,15 @@ _ROW_TYPES = {
 }
 
 
-def _insert(rows: list[Row], *, now: datetime.datetime) -> tuple[int, bool]:
+def _insert(rows: Sequence[tuple], *, now: datetime.datetime, events: bool = False) -> tuple[int, bool]:
     """Write the rows in one statement; return how many were new and whether any new one is to be sent at
-    once."""
+    once. With ``events``, each row ends with the id of the workflow event it tells of."""
     if not rows:
         return 0, False
-    planned = literal_table(_ROW_TYPES, rows)
+    planned = literal_table({**_ROW_TYPES, "event_id": "bigint"} if events else _ROW_TYPES, rows)
+    statement = _INSERT.format(planned=planned.sql, event=", event_id" if events else "")
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT.format(planned=planned.sql), [now, *planned.params])
+        cursor.execute(statement, [now, *planned.params])
         flags = [immediate for (immediate,) in cursor.fetchall()]
     return len(flags), any(flags)
 
