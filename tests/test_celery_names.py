@@ -9,6 +9,7 @@ STABLE_NAMES = {
     "reminders.tasks.deliver_immediate",
     "reminders.tasks.send_digests",
     "reminders.tasks.deliver_due",
+    "hazards.tasks.import_ledger",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",
