@@ -33,7 +33,7 @@ DEFAULT_REQUIREMENTS = "按台账所列隐患限期整改。"
 _CHOICES = {"category": Category, "factor": Factor, "source": Source, "level": Level, "major_standard": MajorStandard}
 
 
-@dataclass
+@dataclass(slots=True)  # a file may hold 100,000 of them
 class Row:
     """One data row of the sheet: ``number`` is its row number in the spreadsheet (the header is row 1)."""
 
