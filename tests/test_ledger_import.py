@@ -4,6 +4,7 @@ records every new row through the services in one history batch, all or nothing.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -357,3 +358,15 @@ def test_the_preview_report_writes_formula_like_text_as_text(world, officer):
     cells = [cell for row in book.active.iter_rows(min_row=2) for cell in row]
     risky = {cell.value: cell.data_type for cell in cells if isinstance(cell.value, str) and cell.value[:1] in "=@"}
     assert risky == {'=HYPERLINK("http://x")': "s", "@SUM(A1)": "s"}
+
+
+def test_the_listing_page_leads_an_officer_to_the_import_and_not_a_unit(world, as_user):
+    officer_page = as_user(world.hq_officer).get(reverse("hazards:new")).content.decode()
+    assert reverse("hazards:import") in officer_page
+    unit_page = as_user(world.unit_demo).get(reverse("hazards:new")).content.decode()
+    assert reverse("hazards:import") not in unit_page
+
+
+def test_the_upload_page_states_the_size_limit(world, officer, settings):
+    settings.LEDGER_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    assert re.search(r"不超过 5\.0\s*MB", officer.get(reverse("hazards:import")).content.decode())

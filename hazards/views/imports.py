@@ -7,11 +7,13 @@ reference, resolved only in that folder); confirming queues the job, which check
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_POST
 
 from core import jobs
@@ -27,8 +29,12 @@ PREVIEW_ROWS = 1000
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def may_import(user) -> bool:
+    return role_may(user.role, Action.LIST)
+
+
 def _require_importer(request: HttpRequest) -> None:
-    if not role_may(request.user.role, Action.LIST):
+    if not may_import(request.user):
         raise PermissionDenied
 
 
@@ -36,6 +42,10 @@ def _xlsx(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=_XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response
+
+
+def _upload_context() -> dict:
+    return {"max_size": filesizeformat(settings.LEDGER_IMPORT_MAX_BYTES)}
 
 
 @require_GET
@@ -50,7 +60,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
     """GET: the upload form. POST: the file checked, kept, and every row previewed."""
     _require_importer(request)
     if request.method != "POST":
-        return render(request, "hazards/import.html", {})
+        return render(request, "hazards/import.html", _upload_context())
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -58,7 +68,7 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
         kind = imports.check_ledger(upload, upload.name or "", upload.size)
         preview = imports.check_rows(imports.read_rows(upload, kind), user=request.user)
     except ValidationError as exc:
-        return render(request, "hazards/import.html", {"refused": exc.messages}, status=400)
+        return render(request, "hazards/import.html", {**_upload_context(), "refused": exc.messages}, status=400)
     reference = imports.stage(upload, user=request.user, kind=kind)
     return _preview(request, preview, reference)
 
