@@ -174,6 +174,8 @@ STORAGES = {
 
 # Evidence photos and PDFs: the service checks content and size (10 MB) itself.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# A 台账 import (hazards/imports): 100,000 rows of the template are about 12 MB as .xlsx.
+LEDGER_IMPORT_MAX_BYTES = env_int("LEDGER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 # Checked from the image's header before anything decodes it (core/uploads.py). Phones save 12 MP by
 # default; a full-resolution 48 MP shot (8000 × 6000) must be scaled down before it is uploaded.
 ATTACHMENT_MAX_PIXELS = env_int("ATTACHMENT_MAX_PIXELS", 40_000_000)

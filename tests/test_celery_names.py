@@ -10,6 +10,7 @@ STABLE_NAMES = {
     "reminders.tasks.send_digests",
     "reminders.tasks.deliver_due",
     "reminders.tasks.plan_events",
+    "hazards.tasks.import_ledger",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",

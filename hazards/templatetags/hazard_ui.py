@@ -15,6 +15,14 @@ def readable_changes(event: HazardEvent) -> list[tuple[str, str, str]]:
 
 
 @register.filter
+def may_import_ledger(user) -> bool:
+    """Whether the 导入台账 link belongs on the 登记隐患 page: whoever may 列单."""
+    from hazards.views.imports import may_import
+
+    return user.is_authenticated and may_import(user)
+
+
+@register.filter
 def may_create_hazards(user) -> bool:
     """Whether the 登记隐患 button belongs in this user's menu (officers, and units for 企业自查)."""
     from hazards.views.create import may_create
