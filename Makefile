@@ -58,6 +58,6 @@ test: lint $(ASSETS_STAMP)
 	$(PY) -m tests.harness -- $(VENV)/bin/pytest
 
 # The schema fuzz of `make test` (tests/api/test_schema.py) at 100 examples per operation and generation
-# mode instead of 6: every schemathesis check, as an officer and as the read-only client (~15 min).
+# mode instead of 6: every schemathesis check, as an officer and as the read-only client (~7 min).
 fuzz: $(DEV_STAMP)
 	FUZZ_EXAMPLES=100 $(PY) -m tests.harness -- $(VENV)/bin/pytest tests/api/test_schema.py -q -p no:cacheprovider --durations=0

@@ -6,11 +6,12 @@ machinery adds to every operation is added here, once (``DEFAULT_SCHEMA_CLASS``)
 - 401 where the operation needs credentials, 429 where a throttle counts it (with ``Retry-After``);
 - 404 on every URL with an identifier (outside the caller's jurisdiction reads as missing);
 - 400 on every request body (parse errors, validation) and on every list whose query parameters
-  ``StrictFilterBackend`` checks (unknown parameters, bad values);
+  ``StrictFilterBackend`` checks (unknown parameters, bad values); 415 on every request body;
 - 403 on every write a role check or a session's CSRF token may refuse.
 
 Request bodies of ``StrictSerializer`` (unknown fields are a 400) are declared
-``additionalProperties: false``. ``tests/api/test_schema.py`` holds the API to all of it.
+``additionalProperties: false``; a list's query parameters carry the bounds of the form fields that parse
+them (``StrictFilterExtension``). ``tests/api/test_schema.py`` holds the API to all of it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ERROR_DESCRIPTIONS = {
     "401": "未提供令牌，或令牌无效、已过期、已注销",
     "403": "角色无权执行（如只读角色的写操作），或会话请求缺少 CSRF 令牌",
     "404": "不存在或不在辖区内",
+    "415": "不支持的请求内容类型",
     "429": "过于频繁，见 Retry-After",
 }
 RETRY_AFTER = {
@@ -72,8 +74,11 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("429")
         if "{" in self.path:
             codes.append("404")
-        if self._validates_query() or (self.method in UNSAFE_METHODS and self._get_request_body() is not None):
+        has_body = self.method in UNSAFE_METHODS and self._get_request_body() is not None
+        if self._validates_query() or has_body:
             codes.append("400")
+        if has_body:
+            codes.append("415")
         if authenticated and self.method in UNSAFE_METHODS and self._may_refuse():
             codes.append("403")
         return codes
