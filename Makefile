@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEV_STAMP := $(VENV)/.dev-installed
 RUN_STAMP := $(VENV)/.run-installed
 
-.PHONY: run test lint assets
+.PHONY: run test lint assets fuzz
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ lint: $(DEV_STAMP)
 # Lint, checks and the whole suite against a throwaway PostgreSQL and Redis (tests/harness.py).
 test: lint $(ASSETS_STAMP)
 	$(PY) -m tests.harness -- $(VENV)/bin/pytest
+
+# The schema fuzz of `make test` (tests/api/test_schema.py) at 100 examples per operation and generation
+# mode instead of 6: every schemathesis check, as an officer and as the read-only client (~7 min).
+fuzz: $(DEV_STAMP)
+	FUZZ_EXAMPLES=100 $(PY) -m tests.harness -- $(VENV)/bin/pytest tests/api/test_schema.py -q -p no:cacheprovider --durations=0

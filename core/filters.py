@@ -16,10 +16,13 @@ EARLIEST = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
 LATEST = datetime.datetime(2101, 1, 1, tzinfo=datetime.UTC)
 OUT_OF_RANGE = _("时间应在 1900 年至 2100 年之间。")
 BIGINT_MAX = 2**63 - 1
+# The same years as a pattern, for the API's schema (core/api/schema.py).
+YEARS = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
 
 
 class BoundedIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time in UTC, between 1900 and 2100.
+    """An ISO 8601 date-time with its year, as written, from 1900 to 2100 (what the API's schema can say:
+    ``YEARS``), converted to UTC.
 
     Any offset Python parses (up to ±23:59) is accepted and converted, so the database only ever sees
     UTC: PostgreSQL refuses a displacement of 16 hours or more."""
@@ -27,14 +30,13 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         try:
             parsed = super().to_python(value)
-            if parsed is None:
-                return None
-            parsed = parsed.astimezone(datetime.UTC)
         except OverflowError:
             raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range") from None
-        if not EARLIEST <= parsed < LATEST:
+        if parsed is None:
+            return None
+        if not EARLIEST.year <= parsed.year < LATEST.year:
             raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
-        return parsed
+        return parsed.astimezone(datetime.UTC)
 
 
 class BoundedDateField(forms.DateField):
@@ -62,3 +64,23 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``), blank for no filter; anything else is a 400, where Django's
+    select would read it as "no filter" and answer every row."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "True", "1"):
+            return True
+        if value in ("false", "False", "0"):
+            return False
+        raise forms.ValidationError(_("应为 true 或 false。"), code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField

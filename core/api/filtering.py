@@ -2,7 +2,8 @@
 
 An unknown field in a body is a 400 (``StrictSerializer``); so is an unknown query parameter, so that
 ``?statuss=closed`` is not silently answered with every hazard. A list knows its FilterSet's filters,
-its pagination's parameters, ``format`` and whatever the view lists in ``extra_query_parameters``.
+its pagination's parameters, ``format`` and whatever the view lists in ``extra_query_parameters``; a
+parameter given with an empty value is a 400 too.
 """
 
 from __future__ import annotations
@@ -31,4 +32,9 @@ class StrictFilterBackend(DjangoFilterBackend):
             if unknown:
                 message = _("不支持的查询参数：%(names)s。") % {"names": "、".join(unknown)}
                 raise exceptions.ValidationError({name: [message] for name in unknown})
+            # ``?found_before=`` would silently filter nothing, as a form's blank field does; in the API a
+            # parameter given is a parameter meant, so its value may not be empty (the schema says minLength 1).
+            empty = sorted(name for name, values in request.query_params.lists() if "" in values)
+            if empty:
+                raise exceptions.ValidationError({name: [_("参数值不能为空。")] for name in empty})
         return super().filter_queryset(request, queryset, view)

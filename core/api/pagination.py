@@ -68,7 +68,13 @@ class KeysetPagination:
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
-            {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "游标"},
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "游标（上一页的 next 中给出）",
+            },
             {
                 "name": "page_size",
                 "in": "query",

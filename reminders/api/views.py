@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +23,9 @@ class InboxPagination(KeysetPagination):
     default_ordering = "-created_at"
 
 
+UNREAD = {"true": True, "1": True, "false": False, "0": False}
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="我的站内消息",
@@ -37,9 +42,12 @@ class InboxViewSet(ScopedReadOnlyViewSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.action == "list" and self.request.query_params.get("unread") in ("true", "1"):
-            return queryset.unread()
-        return queryset
+        unread = self.request.query_params.get("unread")
+        if self.action != "list" or unread is None:
+            return queryset
+        if unread not in UNREAD:
+            raise exceptions.ValidationError({"unread": [_("应为 true 或 false。")]})
+        return queryset.unread() if UNREAD[unread] else queryset
 
     @extend_schema(summary="标为已读", request=None, responses={200: InboxMessageSerializer})
     @action(detail=True, methods=["post"])

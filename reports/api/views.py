@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from core.api.renderers import JSONRenderer
 from core.api.serializers import ErrorSerializer
+from core.filters import YEARS
 from reports import live, metrics, rollup, tables
 from reports.api.renderers import StatsCSVRenderer
 from reports.api.serializers import ClosureQuerySerializer, ClosureStatsSerializer
@@ -130,6 +131,15 @@ _DESCRIPTION = (
 )
 
 
+# What ClosureQuerySerializer accepts, as the schema can say it: the years it allows; text of at most
+# ``length`` characters, without NUL, not blank once stripped.
+DATE = {"type": "string", "format": "date", "pattern": YEARS}
+
+
+def _code(length: int) -> dict:
+    return {"type": "string", "minLength": 1, "maxLength": length, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
+
+
 class ClosureStatsView(APIView):
     """统计：隐患整改情况。"""
 
@@ -144,6 +154,7 @@ class ClosureStatsView(APIView):
                 {
                     "type": "array",
                     "items": {"type": "string", "enum": list(DIMENSIONS)},
+                    "minItems": 1,
                     "maxItems": 2,
                     "uniqueItems": True,
                 },
@@ -151,11 +162,13 @@ class ClosureStatsView(APIView):
                 explode=False,
                 description="分组维度，最多两个，逗号分隔，如 `county,sector`；不填则只有一行（即合计）",
             ),
-            OpenApiParameter("found_after", OpenApiTypes.DATE, description="发现日期起（含，北京时间）"),
-            OpenApiParameter("found_before", OpenApiTypes.DATE, description="发现日期止（含，北京时间）"),
+            OpenApiParameter("found_after", DATE, description="发现日期起（含，北京时间）"),
+            OpenApiParameter("found_before", DATE, description="发现日期止（含，北京时间）"),
             OpenApiParameter("level", str, enum=["general", "major"], description="隐患等级：general 一般，major 重大"),
-            OpenApiParameter("region", str, description="区划代码：只统计该区划及其下级（须在本人辖区内，否则 404）"),
-            OpenApiParameter("sector", str, description="行业领域代码：只统计该行业及其下级行业"),
+            OpenApiParameter(
+                "region", _code(12), description="区划代码：只统计该区划及其下级（须在本人辖区内，否则 404）"
+            ),
+            OpenApiParameter("sector", _code(32), description="行业领域代码：只统计该行业及其下级行业"),
             OpenApiParameter(
                 "format", str, enum=["json", "csv"], description="csv：以 CSV 返回（同 Accept: text/csv）"
             ),
@@ -186,6 +199,10 @@ class ClosureStatsView(APIView):
         repeated = sorted(name for name in request.query_params if len(request.query_params.getlist(name)) > 1)
         if repeated:
             raise exceptions.ValidationError({name: [_("该参数只能出现一次。")] for name in repeated})
+        # A parameter given is a parameter meant (as on every list, core/api/filtering.py): not empty.
+        empty = sorted(name for name, value in request.query_params.items() if value == "")
+        if empty:
+            raise exceptions.ValidationError({name: [_("参数值不能为空。")] for name in empty})
         params = ClosureQuerySerializer(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         query = params.to_query()
