@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 from accounts.choices import UnitKind
 from accounts.models import Region, ResponsibleUnit, User
@@ -34,8 +35,6 @@ class CoverageRow:
 
 
 def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    from django.utils import timezone
-
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(start, datetime.time(), tzinfo=tz)
     until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)

@@ -44,6 +44,7 @@ def _new(
     by: User,
     template: ChecklistTemplate | None,
     sector: Sector | None,
+    team: str,
     status: Status,
     now: datetime.datetime,
     **fields: object,
@@ -70,6 +71,7 @@ def _new(
         planned_by=by,
         planned_in=planned_in,
         secret=kind in UNANNOUNCED_KINDS,
+        team=(team or "").strip(),
         created_at=now,
         updated_at=now,
         **fields,
@@ -93,19 +95,18 @@ def inspection_plan(
     now = _acting_time(at)
     if planned_on is None or planned_on < timezone.localdate(now):
         raise field_error("planned_on", _("计划日期不能早于今天。"), "past")
-    with transaction.atomic():
-        return _new(
-            kind=kind,
-            unit=unit,
-            by=by,
-            template=template,
-            sector=sector,
-            status=Status.PLANNED,
-            now=now,
-            planned_on=planned_on,
-            leader=leader,
-            team=(team or "").strip(),
-        )
+    return _new(
+        kind=kind,
+        unit=unit,
+        by=by,
+        template=template,
+        sector=sector,
+        team=team,
+        status=Status.PLANNED,
+        now=now,
+        planned_on=planned_on,
+        leader=leader,
+    )
 
 
 def inspection_start(*, inspection: Inspection, by: User, at: datetime.datetime | None = None) -> Inspection:
@@ -128,19 +129,18 @@ def inspection_start_on_spot(
     """An inspection begun where it happens, without a plan (and a unit's own 企业自查)."""
     permissions.check_transition(by, Action.START, None, kind=kind)
     now = _acting_time(at)
-    with transaction.atomic():
-        return _new(
-            kind=kind,
-            unit=unit,
-            by=by,
-            template=template,
-            sector=sector,
-            status=Status.IN_PROGRESS,
-            now=now,
-            started_at=now,
-            leader=by,
-            team=(team or "").strip(),
-        )
+    return _new(
+        kind=kind,
+        unit=unit,
+        by=by,
+        template=template,
+        sector=sector,
+        team=team,
+        status=Status.IN_PROGRESS,
+        now=now,
+        started_at=now,
+        leader=by,
+    )
 
 
 def _move(inspection: Inspection, target: Status, now: datetime.datetime, **fields: object) -> Inspection:

@@ -22,7 +22,7 @@ from accounts.choices import Role
 from core.errors import DomainError, NotFound
 from core.web.submit import submit_and_answer
 from inspections import permissions, services
-from inspections.choices import TRANSITIONS, Action, Status
+from inspections.choices import TRANSITIONS, Action, Kind, Status
 from inspections.coverage import coverage_by_county, never_inspected
 from inspections.forms import AnswerForm, CompleteForm, PeriodForm, PlanForm, StartForm
 from inspections.models import Answer, ChecklistItem, ChecklistSection, Inspection
@@ -174,7 +174,7 @@ def _detail(request: HttpRequest, inspection: Inspection, form: CompleteForm, st
         "answered": sum(1 for _item, answer in items if answer is not None),
         "total": len(items),
         "may_answer": _may_answer(request.user, inspection),
-        "self_check": inspection.kind == "self_check" and request.user.role == Role.UNIT_CONTACT,
+        "self_check": inspection.kind == Kind.SELF_CHECK and request.user.role == Role.UNIT_CONTACT,
         "form": form,
     }
     return render(request, "inspections/detail.html", context, status=status)

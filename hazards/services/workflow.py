@@ -317,18 +317,15 @@ def hazard_reassign(
         responsible_phone=responsible_phone,
         now=now,
     )
-    with current_store().atomic():
-        hazard = apply_transition(
-            hazard=hazard,
-            action=Action.REASSIGN,
-            by=by,
-            fields=fields,
-            tracked=("responsible_unit", "deadline"),
-            comment=reason,
-            at=now,
-        )
-        lapse_pending_extensions(hazard=hazard, at=now, comment=_("隐患已改派，申请自动失效。"))
-    return hazard
+    return _correct_handover(
+        hazard=hazard,
+        by=by,
+        action=Action.REASSIGN,
+        fields=fields,
+        reason=reason,
+        now=now,
+        lapsed=_("隐患已改派，申请自动失效。"),
+    )
 
 
 def hazard_recall(*, hazard: Hazard, by: User, reason: str, at: datetime.datetime | None = None) -> Hazard:
@@ -344,17 +341,32 @@ def hazard_recall(*, hazard: Hazard, by: User, reason: str, at: datetime.datetim
         "deadline": None,
         "assigned_at": None,
     }
+    return _correct_handover(
+        hazard=hazard,
+        by=by,
+        action=Action.RECALL,
+        fields=handed_over,
+        reason=reason,
+        now=now,
+        lapsed=_("交办已撤回，申请自动失效。"),
+    )
+
+
+def _correct_handover(
+    *, hazard: Hazard, by: User, action: Action, fields: dict, reason: str, now: datetime.datetime, lapsed: str
+) -> Hazard:
+    """撤回 or 改派: the event keeps the old and new unit and deadline; a request the old unit made lapses."""
     with current_store().atomic():
         hazard = apply_transition(
             hazard=hazard,
-            action=Action.RECALL,
+            action=action,
             by=by,
-            fields=handed_over,
+            fields=fields,
             tracked=("responsible_unit", "deadline"),
             comment=reason,
             at=now,
         )
-        lapse_pending_extensions(hazard=hazard, at=now, comment=_("交办已撤回，申请自动失效。"))
+        lapse_pending_extensions(hazard=hazard, at=now, comment=lapsed)
     return hazard
 
 
