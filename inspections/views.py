@@ -35,6 +35,11 @@ def _visible(request: HttpRequest, pk: int) -> Inspection:
     return get_object_or_404(queryset, pk=pk)
 
 
+def may_see_coverage(user) -> bool:
+    """Coverage is the offices' figure; a unit has only its own inspections."""
+    return user.role != Role.UNIT_CONTACT
+
+
 def may_inspect(user) -> bool:
     return TRANSITIONS.role_may(user.role, Action.START)
 
@@ -46,7 +51,12 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         .select_related("unit", "region", "leader")
         .order_by("-created_at", "-id")[:PAGE_SIZE]
     )
-    context = {"inspections": inspections, "may_inspect": may_inspect(request.user), "may_plan": may_plan(request.user)}
+    context = {
+        "inspections": inspections,
+        "may_inspect": may_inspect(request.user),
+        "may_plan": may_plan(request.user),
+        "may_see_coverage": may_see_coverage(request.user),
+    }
     return render(request, "inspections/list.html", context)
 
 
@@ -265,7 +275,7 @@ def inspection_notice(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
     """排查覆盖率 by county for a period, and the units never inspected in it (a county's drill-down)."""
-    if request.user.role == Role.UNIT_CONTACT:
+    if not may_see_coverage(request.user):
         raise PermissionDenied
     # The period shown in the form is the one counted: this year so far unless chosen.
     today = timezone.localdate()
