@@ -74,7 +74,7 @@ def unit_options(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("查询参数有误。"))
     active = ResponsibleUnit.objects.visible_to(request.user).filter(is_active=True).only("pk", "name", "credit_code")
     units = list(active.search(query.cleaned_data["q"]).order_by("name")[:UNIT_OPTIONS_SHOWN])
-    chosen = query.cleaned_data["unit"]
+    chosen = query.cleaned_data["unit"] or query.cleaned_data["inspected_unit"]
     current = active.filter(pk=chosen).first() if chosen is not None else None
     if current is not None and current not in units:
         units.insert(0, current)
