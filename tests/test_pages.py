@@ -113,6 +113,25 @@ def test_an_unknown_url_gets_the_chinese_404_page(as_user, world):
     assert "页面不存在" in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/no-such-page/", "detail"])
+def test_with_debug_on_a_404_is_still_the_chinese_page_not_djangos(as_user, world, settings, url):
+    """``make run`` runs with DEBUG=1: what a user sees there is what production shows."""
+    settings.DEBUG = True
+    url = detail_url(world.listed()) if url == "detail" else url
+    response = as_user(world.wb_officer).get(url)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body and 'data-testid="error-page"' in body
+    assert "Page not found" not in body and "Using the URLconf" not in body
+
+
+def test_with_debug_on_an_unknown_api_url_is_still_a_json_error(as_user, world, settings):
+    settings.DEBUG = True
+    response = as_user(world.hq_officer).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_403_and_500_templates_are_in_chinese():
     from django.template.loader import render_to_string
 
