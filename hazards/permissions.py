@@ -75,5 +75,5 @@ def listing_levels(user: User) -> list[AuthorityLevel]:
     """The 挂牌督办 levels a supervisor may impose: their own region's level and the ones below it (a county
     supervisor lists only 县级), highest first. None below a county."""
     levels = list(AuthorityLevel)
-    own = user.region.level if user.region_id else None
+    own = user.region.level if user.region is not None else None
     return levels[[level.value for level in levels].index(own) :] if own in AuthorityLevel.values else []
