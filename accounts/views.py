@@ -67,7 +67,8 @@ def region_cascade_view(request: HttpRequest) -> HttpResponse:
 def unit_options(request: HttpRequest) -> HttpResponse:
     """``<option>``s of active units in the user's jurisdiction matching ``q`` (name, credit code, pinyin).
 
-    The unit already chosen (``unit``) stays chosen and listed; with none chosen, a single match is.
+    The unit already chosen (``unit``, or ``inspected_unit`` for 登记's picker) stays chosen and listed; with
+    none chosen, a single match is.
     """
     query = UnitOptionsQuery(request.GET)
     if not query.is_valid():
@@ -80,4 +81,5 @@ def unit_options(request: HttpRequest) -> HttpResponse:
         units.insert(0, current)
     if current is None and len(units) == 1:
         current = units[0]
-    return render(request, "accounts/unit_options.html", {"units": units, "chosen": current})
+    label = _("被检查单位") if "inspected_unit" in request.GET else _("责任单位")
+    return render(request, "accounts/unit_options.html", {"units": units, "chosen": current, "label": label})

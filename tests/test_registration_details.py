@@ -106,3 +106,12 @@ def test_handing_over_offers_the_inspected_unit(as_user, world: World):
     select = re.search(r'<select name="unit".*?</select>', html, re.S).group(0)
     assert re.search(rf'<option value="{other.pk}" selected>', select)
     assert re.findall(r"<option [^>]*selected", select) == [f'<option value="{other.pk}" selected']
+
+
+def test_the_inspected_unit_search_keeps_its_own_wording_and_choice(as_user, world: World):
+    url = reverse("accounts:unit_options")
+    client = as_user(world.hq_officer)
+    html = client.get(url, {"q": "xyz-none", "inspected_unit": world.hq_unit.pk}).content.decode()
+    assert "请选择被检查单位" in html
+    assert f'<option value="{world.hq_unit.pk}" selected>' in html
+    assert "请选择责任单位" in client.get(url, {"q": "", "unit": ""}).content.decode()
