@@ -116,6 +116,13 @@ class World:
     api_client: User
     admin: User
 
+    def supervisor_at(self, region: Region) -> User:
+        """A supervisor whose own level is ``region``'s (a city or provincial one lists at that level)."""
+        username = f"supervisor_{region.code}"
+        return User.objects.filter(username=username).first() or UserFactory(
+            username=username, role=Role.SUPERVISOR, region=region
+        )
+
     def details(self, **overrides) -> services.HazardDetails:
         values = {
             "region": self.hq_village,

@@ -92,8 +92,6 @@ def hongqi(world: World, checklist) -> dict[str, int | str]:
         hazard=major,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.COUNTY,
-        authority="红旗区安全生产委员会办公室",
-        notice_number="红安委督〔2026〕1号",
         requirements="限期整改。",
         deadline=future_deadline(30),
     )
