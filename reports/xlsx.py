@@ -7,8 +7,7 @@ text "/", a figure not available "—"). Text is never read as a formula or a li
 "=HYPERLINK(…)" stays text.
 
 Constant-memory mode writes rows in order only, so a merged header cell is written as its text and
-formatted blanks row by row, and the merges are declared after the header (XlsxWriter drops the cell
-writes of rows already on disk and keeps the merge ranges).
+formatted blanks row by row, and the merge ranges are declared after the header (``write_header``).
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def write_header(
             for dc in range(cell.colspan):
                 cells[(r + dr, c + dc)] = cell.text if (dr, dc) == (0, 0) else None
         if cell.rowspan > 1 or cell.colspan > 1:
-            merges.append((top + r, left + c, top + r + cell.rowspan - 1, left + c + cell.colspan - 1, cell.text))
+            merges.append((top + r, left + c, top + r + cell.rowspan - 1, left + c + cell.colspan - 1))
     for r in range(len(header)):
         sheet.set_row(top + r, 30 if r < len(header) - 1 else 36)
         for c in sorted(col for row, col in cells if row == r):
@@ -102,8 +101,11 @@ def write_header(
                 sheet.write_blank(top + r, left + c, None, fmt)
             else:
                 sheet.write_string(top + r, left + c, text, fmt)
-    for first_row, first_col, last_row, last_col, text in merges:
-        sheet.merge_range(first_row, first_col, last_row, last_col, text, fmt)
+    # merge_range() refuses rows already on disk in constant-memory mode, and a rowspan reaches rows below
+    # the first; the range itself is metadata written when the file is closed, so it is declared as
+    # merge_range() would after its checks (the ranges of one header never overlap: header_grid).
+    for first_row, first_col, last_row, last_col in merges:
+        sheet.merge.append([first_row, first_col, last_row, last_col])
     return top + len(header)
 
 
