@@ -122,7 +122,11 @@ def test_a_sector_in_no_row_is_named_never_dropped_silently(ledger, api, as_user
     assert "未对应到月报表的任何一行，其 8 项隐患未计入本表" in page.content.decode()
     from reports.checks import sectors_in_a_table_row
 
-    assert {w.obj.code for w in sectors_in_a_table_row(None)} == {"dust", "trade", "trade_machinery"}
+    assert {w.obj.code for w in sectors_in_a_table_row(None, databases=["default"])} == {
+        "dust",
+        "trade",
+        "trade_machinery",
+    }
 
 
 def test_a_date_inside_a_month_adds_the_partial_month_to_the_rollups_whole_ones(mapped, api):
