@@ -15,7 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Region
+from core.api.parsers import JSONParser
 from core.api.serializers import ErrorSerializer, JobSerializer, StrictSerializer
+from core.filters import YEARS
 from reports import exports, official
 from reports.api.serializers import EARLIEST, LATEST
 from reports.layouts import LAYOUTS
@@ -82,7 +84,7 @@ class TableRowSerializer(serializers.Serializer):
     cells = serializers.ListField(child=serializers.CharField(), help_text="按表中印出的样子：百分数一位小数，“/”，“—”")
 
 
-class SectorRefSerializer(serializers.Serializer):
+class TableSectorSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
@@ -93,7 +95,7 @@ class TablePeriodSerializer(serializers.Serializer):
 
 
 class OfficialTableSerializer(serializers.Serializer):
-    name = serializers.ChoiceField(choices=list(LAYOUTS))
+    name = serializers.CharField(help_text="表名：" + "、".join(LAYOUTS))
     title = serializers.CharField()
     as_of = serializers.DateTimeField(help_text="数据截至")
     period = TablePeriodSerializer(help_text="发现日期（含）")
@@ -101,7 +103,7 @@ class OfficialTableSerializer(serializers.Serializer):
     header = serializers.ListField(child=HeaderCellSerializer(many=True), help_text="表头，逐行，含合并单元格")
     columns = TableColumnSerializer(many=True)
     rows = TableRowSerializer(many=True)
-    unmapped_sectors = SectorRefSerializer(many=True, help_text="未对应到月报表任何一行的行业")
+    unmapped_sectors = TableSectorSerializer(many=True, help_text="未对应到月报表任何一行的行业")
     unmapped_found = serializers.IntegerField(help_text="这些行业的隐患数（未计入本表）")
 
 
@@ -126,7 +128,9 @@ def _example(name: str) -> dict[str, Any]:
     }
 
 
-DATE = {"type": "string", "format": "date"}
+# What TableQuerySerializer accepts, as the schema can say it (as reports/api/views.py does).
+DATE = {"type": "string", "format": "date", "pattern": YEARS}
+REGION = {"type": "string", "minLength": 1, "maxLength": 12, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
 
 
 def _strict_params(request: Request) -> None:
@@ -169,13 +173,15 @@ def table_view(name: str):
             OpenApiParameter("found_before", DATE, description="发现日期止（含）；默认今天"),
         ]
         what = "每个区县（各地：市看到全部区县，区县只看到本区县）或每个行业主管部门（各部门）一行，合计行在后。"
-    view = extend_schema(
+    schema = extend_schema(
         operation_id=f"stats_tables_{name}",
         summary=layout.title,
         description=what + "比率 0–1，无分母时为 null（表中“/”）。单位联系人无权查看（403）。",
         parameters=[
             *period,
-            OpenApiParameter("region", str, description="区划代码：只统计该区划及其下级（须在本人辖区内，否则 404）"),
+            OpenApiParameter(
+                "region", REGION, description="区划代码：只统计该区划及其下级（须在本人辖区内，否则 404）"
+            ),
         ],
         responses={
             200: OfficialTableSerializer,
@@ -184,7 +190,13 @@ def table_view(name: str):
             404: OpenApiResponse(ErrorSerializer, description="区划不存在或不在辖区内"),
         },
         examples=[OpenApiExample(layout.short_title, value=_example(name), response_only=True, status_codes=["200"])],
-    )(type(f"{name.title()}TableView", (OfficialTableView,), {"table": name, "__doc__": layout.title}))
+    )
+
+    @schema
+    def get(self, request: Request, **kwargs) -> Response:
+        return OfficialTableView.get(self, request, **kwargs)
+
+    view = type(f"{name.title()}TableView", (OfficialTableView,), {"table": name, "__doc__": layout.title, "get": get})
     return view.as_view()
 
 
@@ -217,6 +229,9 @@ class ExportRequestSerializer(StrictSerializer):
 
 class ExportView(APIView):
     """导出 xlsx：后台任务，完成后从任务下载文件。"""
+
+    # JSON only: a form would turn ``params`` (an object of strings and arrays) into something else.
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="exports_create",
