@@ -46,3 +46,30 @@ def test_clicking_export_on_the_filtered_list_downloads_that_ledger(browser, liv
     assert {row[0].value for row in sheet.iter_rows(min_row=3)} == majors
     assert not console, [message.text for message in console]
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 900}, {"width": 375, "height": 812}], ids=["desk", "phone"]
+)
+def test_the_city_reads_a_national_table_and_exports_it(browser, live_server, world, tmp_path, viewport):
+    world.listed_major()
+    page = log_in(browser, live_server, "city", viewport)
+    console = []
+    page.on("console", lambda message: console.append(message) if message.type == "error" else None)
+    page.goto(f"{live_server.url}/reports/tables/mine/")
+    table = page.get_by_test_id("official-table")
+    assert table.locator("thead th").count() == 5 + 9 + 8 + 15
+    assert table.locator("tbody tr").first.locator("th").inner_text() == "合计"
+    # The page never grows wider than the phone: the table scrolls inside its own box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    shoot(page, f"table-mine-{viewport['width']}")
+    page.get_by_test_id("export").click()
+    page.wait_for_url("**/reports/exports/*/")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("job-result").click()
+    path = tmp_path / "mine.xlsx"
+    download_info.value.save_as(path)
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert sheet["A1"].value.startswith("煤矿、金属非金属矿山等工矿企业") and sheet["A8"].value == "合计"
+    assert not console, [message.text for message in console]
+    page.context.close()
