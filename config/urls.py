@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("inspections.urls")),
     path("", include("accounts.urls")),
     path("", include("reminders.urls")),
+    path("", include("reports.urls")),
     path("", include("core.urls")),
 ]
 
