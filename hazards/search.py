@@ -1,0 +1,184 @@
+"""The keyword search of hazard lists (``?q=``), indexed on PostgreSQL for a query of any length.
+
+Chinese has no spaces, so no dictionary-free tokenizer of PostgreSQL finds its words, and ``pg_trgm``
+extracts nothing from Chinese under the ``C`` locale the clusters are made with (and needs three
+characters where it does). The search table ``hazards_hazardsearch`` holds, for each hazard, the text that
+``q`` searches (number, title, description, address, responsible person, the unit's name and pinyin
+initials; lower-cased, the fields joined by U+001F) and a ``tsvector`` of every single character and every
+pair of neighbouring characters of it, built with ``array_to_tsvector`` (no parser, no configuration, no
+locale), under a GIN index. A query of one character looks up that character, a longer one all its pairs
+(``配电箱`` → ``配电 & 电箱``). For one or two characters the index answer is exact; for three or more a
+``strpos`` on the stored text rechecks the rows the index found. The table also carries the hazard's
+county and discovery time, so a county's search reads the search table and the hazards of the page.
+
+Triggers keep the table in step with the ledger, set-based (statement triggers with transition tables),
+so a bulk insert costs one statement: on insert, on an update that changes a searched field, county or
+discovery time, and on a unit's rename. SQLite (``make run``) keeps the plain ``LIKE`` search.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+# The fields searched, in the stored text's order (the unit's columns come through the join).
+HAZARD_COLUMNS = ("number", "title", "description", "address", "responsible_person")
+WATCHED = (*HAZARD_COLUMNS, "responsible_unit_id", "county_id", "found_at")
+# Text beyond this many characters is stored but not indexed (a tsvector is at most 1 MB).
+INDEXED_CHARS = 20_000
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _text(row: str, unit: str) -> str:
+    parts = ", ".join([*(f"{row}.{column}" for column in HAZARD_COLUMNS), f"{unit}.name", f"{unit}.name_initials"])
+    return f"hazard_search_text({parts})"
+
+
+def _changed(old: str, new: str) -> str:
+    return " OR ".join(f"{old}.{column} IS DISTINCT FROM {new}.{column}" for column in WATCHED)
+
+
+FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION hazard_search_text(VARIADIC parts text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(array_to_string(parts, chr(31), '')) $$;
+
+CREATE OR REPLACE FUNCTION hazard_search_document(haystack text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT array_to_tsvector(c || ARRAY(SELECT a || b FROM unnest(c[:cardinality(c) - 1], c[2:]) AS p(a, b)))
+  FROM string_to_array(left(haystack, {INDEXED_CHARS}), NULL) AS c
+$$;
+
+CREATE OR REPLACE FUNCTION hazard_search_query(q text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN cardinality(c) = 1
+    THEN quote_lexeme(c[1])
+    ELSE (SELECT string_agg(quote_lexeme(a || b), ' & ') FROM unnest(c[:cardinality(c) - 1], c[2:]) AS p(a, b))
+  END::tsquery
+  FROM string_to_array(lower(q), NULL) AS c
+$$;
+"""
+# quote_lexeme is created first: hazard_search_query's body refers to it.
+QUOTE = r"""
+CREATE OR REPLACE FUNCTION quote_lexeme(lexeme text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT '''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''' $$;
+"""
+
+UPSERT = f"""
+  INSERT INTO hazards_hazardsearch (hazard_id, county_id, found_at, haystack, document)
+  SELECT h.id, h.county_id, h.found_at, t.haystack, hazard_search_document(t.haystack)
+  FROM {{source}}
+  LEFT JOIN accounts_responsibleunit AS u ON u.id = h.responsible_unit_id
+  CROSS JOIN LATERAL (SELECT {_text("h", "u")} AS haystack) AS t
+  {{where}}
+  ON CONFLICT (hazard_id) DO UPDATE SET county_id = EXCLUDED.county_id, found_at = EXCLUDED.found_at,
+    haystack = EXCLUDED.haystack, document = EXCLUDED.document
+"""
+
+TRIGGERS = f"""
+CREATE OR REPLACE FUNCTION hazard_search_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{UPSERT.format(source="inserted AS h", where="")};
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION hazard_search_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{UPSERT.format(source="updated AS h JOIN previous AS o ON o.id = h.id", where="WHERE " + _changed("o", "h"))};
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION hazard_search_unit_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE hazards_hazardsearch AS s SET haystack = t.haystack, document = hazard_search_document(t.haystack)
+  FROM hazards_hazard AS h
+  JOIN renamed AS u ON u.id = h.responsible_unit_id
+  JOIN previous AS o ON o.id = u.id
+  CROSS JOIN LATERAL (SELECT {_text("h", "u")} AS haystack) AS t
+  WHERE s.hazard_id = h.id AND (o.name IS DISTINCT FROM u.name OR o.name_initials IS DISTINCT FROM u.name_initials);
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS hazard_search_insert ON hazards_hazard;
+CREATE TRIGGER hazard_search_insert AFTER INSERT ON hazards_hazard
+  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_inserted();
+DROP TRIGGER IF EXISTS hazard_search_update ON hazards_hazard;
+CREATE TRIGGER hazard_search_update AFTER UPDATE ON hazards_hazard
+  REFERENCING OLD TABLE AS previous NEW TABLE AS updated FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_updated();
+DROP TRIGGER IF EXISTS hazard_search_unit_rename ON accounts_responsibleunit;
+CREATE TRIGGER hazard_search_unit_rename AFTER UPDATE ON accounts_responsibleunit
+  REFERENCING OLD TABLE AS previous NEW TABLE AS renamed FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_unit_renamed();
+"""
+
+COLUMN = """
+ALTER TABLE hazards_hazardsearch ADD COLUMN IF NOT EXISTS document tsvector NOT NULL DEFAULT '';
+"""
+INDEX = """
+CREATE INDEX IF NOT EXISTS hazard_search_document ON hazards_hazardsearch USING gin (document)
+  WITH (fastupdate = off);
+"""
+BACKFILL = UPSERT.format(source="hazards_hazard AS h", where="")
+
+REMOVE = """
+DROP TRIGGER IF EXISTS hazard_search_insert ON hazards_hazard;
+DROP TRIGGER IF EXISTS hazard_search_update ON hazards_hazard;
+DROP TRIGGER IF EXISTS hazard_search_unit_rename ON accounts_responsibleunit;
+DROP FUNCTION IF EXISTS hazard_search_inserted(), hazard_search_updated(), hazard_search_unit_renamed(),
+  hazard_search_query(text), quote_lexeme(text), hazard_search_document(text), hazard_search_text(text[]);
+"""
+
+
+def install(cursor, *, backfill: bool) -> None:
+    """Functions, column, triggers and index, idempotent; with ``backfill`` the table is filled from the
+    ledger first, in one statement, and the index built after it (building beats inserting into it)."""
+    cursor.execute(QUOTE + FUNCTIONS + COLUMN)
+    if backfill:
+        cursor.execute("DROP INDEX IF EXISTS hazard_search_document")
+        cursor.execute(BACKFILL)
+    cursor.execute(TRIGGERS + INDEX)
+    if backfill:
+        cursor.execute("ANALYZE hazards_hazardsearch")
+
+
+def indexed() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def cleaned(value: str) -> str:
+    """The query as searched: control characters (the stored text's separator among them) dropped."""
+    return CONTROL.sub("", value).strip()
+
+
+def matching(value: str) -> Q:
+    """Hazards whose searched fields contain ``value`` (case-insensitive), through the search table on
+    PostgreSQL. ``value`` is ``cleaned`` and not empty."""
+    if not indexed():
+        return (
+            Q(number__icontains=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(address__icontains=value)
+            | Q(responsible_person__icontains=value)
+            | Q(responsible_unit__name__icontains=value)
+            | Q(responsible_unit__name_initials__contains=value.lower())
+        )
+    return Q(pk__in=RawSQL(*matching_ids(value)))
+
+
+def matching_ids(value: str) -> tuple[str, list[str]]:
+    """The SQL of the ids of hazards whose searched text contains ``value`` (PostgreSQL only)."""
+    sql = "SELECT hazard_id FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s)"
+    params = [value]
+    if len(value) > 2:  # one or two characters: the index is exact
+        sql += " AND strpos(haystack, lower(%s)) > 0"
+        params.append(value)
+    return sql, params
+
+
+def search(queryset: QuerySet, value: str) -> QuerySet:
+    value = cleaned(value)
+    return queryset.filter(matching(value)) if value else queryset
