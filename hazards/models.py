@@ -432,3 +432,6 @@ class HazardSearch(models.Model):
     class Meta:
         verbose_name = _("隐患检索")
         verbose_name_plural = _("隐患检索")
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id}"

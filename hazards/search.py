@@ -111,7 +111,8 @@ CREATE TRIGGER hazard_search_update AFTER UPDATE ON hazards_hazard
   REFERENCING OLD TABLE AS previous NEW TABLE AS updated FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_updated();
 DROP TRIGGER IF EXISTS hazard_search_unit_rename ON accounts_responsibleunit;
 CREATE TRIGGER hazard_search_unit_rename AFTER UPDATE ON accounts_responsibleunit
-  REFERENCING OLD TABLE AS previous NEW TABLE AS renamed FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_unit_renamed();
+  REFERENCING OLD TABLE AS previous NEW TABLE AS renamed
+  FOR EACH STATEMENT EXECUTE FUNCTION hazard_search_unit_renamed();
 """
 
 COLUMN = """
