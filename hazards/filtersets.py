@@ -73,4 +73,4 @@ class HazardFilterSet(django_filters.FilterSet):
             return queryset.filter(number__istartswith=value)
         # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
         # ("htjx" finds 新乡市华泰机械…), and the person responsible; indexed on PostgreSQL (hazards/search.py).
-        return search.search(queryset, value)
+        return search.search(queryset, value, getattr(self.request, "user", None))

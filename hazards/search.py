@@ -19,10 +19,18 @@ discovery time, and on a unit's rename. SQLite (``make run``) keeps the plain ``
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+
+from accounts.choices import RegionLevel
+from accounts.jurisdiction import Everything, Subtree, jurisdiction_of
+from accounts.models import Region
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # The fields searched, in the stored text's order (the unit's columns come through the join).
 HAZARD_COLUMNS = ("number", "title", "description", "address", "responsible_person")
@@ -46,14 +54,24 @@ FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION hazard_search_text(VARIADIC parts text[]) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT lower(array_to_string(parts, chr(31), '')) $$;
 
-CREATE OR REPLACE FUNCTION hazard_search_document(haystack text) RETURNS tsvector
+CREATE OR REPLACE FUNCTION hazard_search_pairs(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT array_to_tsvector(c || ARRAY(SELECT a || b FROM unnest(c[:cardinality(c) - 1], c[2:]) AS p(a, b)))
-  FROM string_to_array(left(haystack, {INDEXED_CHARS}), NULL) AS c
+  SELECT string_to_array(regexp_replace(t, '(..)', '\\1' || chr(30), 'g'), chr(30))
 $$;
 
-CREATE OR REPLACE FUNCTION hazard_search_query(q text) RETURNS tsquery
+CREATE OR REPLACE FUNCTION hazard_search_document(haystack text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT array_to_tsvector(array_remove(
+    string_to_array(left(haystack, {INDEXED_CHARS}), NULL)
+    || hazard_search_pairs(left(haystack, {INDEXED_CHARS}))
+    || hazard_search_pairs(substr(haystack, 2, {INDEXED_CHARS} - 1)),
+    ''))
+$$;
+
+-- PARALLEL UNSAFE on purpose: a query that names it is planned without parallel workers, whose start-up
+-- (tens of ms on a busy 2-core machine) would cost more than the index read a search is.
+CREATE OR REPLACE FUNCTION hazard_search_query(q text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE PARALLEL UNSAFE AS $$
   SELECT CASE WHEN cardinality(c) = 1
     THEN quote_lexeme(c[1])
     ELSE (SELECT string_agg(quote_lexeme(a || b), ' & ') FROM unnest(c[:cardinality(c) - 1], c[2:]) AS p(a, b))
@@ -118,8 +136,11 @@ CREATE TRIGGER hazard_search_unit_rename AFTER UPDATE ON accounts_responsibleuni
 COLUMN = """
 ALTER TABLE hazards_hazardsearch ADD COLUMN IF NOT EXISTS document tsvector NOT NULL DEFAULT '';
 """
+# The county first (btree_gin, a trusted contrib extension): a county's search and its count read only
+# the county's part of the index. A query without a county reads the document column alone.
 INDEX = """
-CREATE INDEX IF NOT EXISTS hazard_search_document ON hazards_hazardsearch USING gin (document)
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX IF NOT EXISTS hazard_search_document ON hazards_hazardsearch USING gin (county_id, document)
   WITH (fastupdate = off);
 """
 BACKFILL = UPSERT.format(source="hazards_hazard AS h", where="")
@@ -129,7 +150,8 @@ DROP TRIGGER IF EXISTS hazard_search_insert ON hazards_hazard;
 DROP TRIGGER IF EXISTS hazard_search_update ON hazards_hazard;
 DROP TRIGGER IF EXISTS hazard_search_unit_rename ON accounts_responsibleunit;
 DROP FUNCTION IF EXISTS hazard_search_inserted(), hazard_search_updated(), hazard_search_unit_renamed(),
-  hazard_search_query(text), quote_lexeme(text), hazard_search_document(text), hazard_search_text(text[]);
+  hazard_search_query(text), quote_lexeme(text), hazard_search_document(text), hazard_search_pairs(text),
+  hazard_search_text(text[]);
 """
 
 
@@ -154,9 +176,10 @@ def cleaned(value: str) -> str:
     return CONTROL.sub("", value).strip()
 
 
-def matching(value: str) -> Q:
+def matching(value: str, counties: list[int] | None = None) -> Q:
     """Hazards whose searched fields contain ``value`` (case-insensitive), through the search table on
-    PostgreSQL. ``value`` is ``cleaned`` and not empty."""
+    PostgreSQL. ``value`` is ``cleaned`` and not empty. ``counties``, where the caller knows the hazards
+    are in those counties anyway (the user's jurisdiction), narrows the index read to them."""
     if not indexed():
         return (
             Q(number__icontains=value)
@@ -167,19 +190,65 @@ def matching(value: str) -> Q:
             | Q(responsible_unit__name__icontains=value)
             | Q(responsible_unit__name_initials__contains=value.lower())
         )
-    return Q(pk__in=RawSQL(*matching_ids(value)))
+    return Q(pk__in=RawSQL(*matching_ids(value, counties)))
 
 
-def matching_ids(value: str) -> tuple[str, list[str]]:
-    """The SQL of the ids of hazards whose searched text contains ``value`` (PostgreSQL only)."""
-    sql = "SELECT hazard_id FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s)"
-    params = [value]
+def matching_ids(value: str, counties: list[int] | None = None, *, columns: str = "hazard_id") -> tuple[str, list]:
+    """The SQL of the hazards whose searched text contains ``value`` (PostgreSQL only)."""
+    sql = f"SELECT {columns} FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s)"
+    params: list = [value]
+    if counties is not None:
+        sql += " AND county_id = ANY(%s)"
+        params.append(counties)
     if len(value) > 2:  # one or two characters: the index is exact
         sql += " AND strpos(haystack, lower(%s)) > 0"
         params.append(value)
     return sql, params
 
 
-def search(queryset: QuerySet, value: str) -> QuerySet:
+class Unscoped(Exception):
+    """The user's jurisdiction is not a set of counties: the search table alone cannot scope it."""
+
+
+def counties_of(user: User) -> list[int] | None:
+    """The counties of the user's jurisdiction, or None for the whole ledger."""
+    match jurisdiction_of(user):
+        case Everything():
+            return None
+        case Subtree(region=region) if region.level == RegionLevel.COUNTY:
+            return [region.pk]
+        case Subtree(region=region) if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+            counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path)
+            return list(counties.values_list("pk", flat=True))
+    raise Unscoped
+
+
+def search(queryset: QuerySet, value: str, user: User | None = None) -> QuerySet:
     value = cleaned(value)
-    return queryset.filter(matching(value)) if value else queryset
+    if not value:
+        return queryset
+    try:
+        counties = counties_of(user) if user is not None else None
+    except Unscoped:
+        counties = None
+    return queryset.filter(matching(value, counties))
+
+
+# A search's total is counted up to this many (then "1000+"), from the search table alone.
+COUNT_CAP = 1000
+
+
+def count(user: User, value: str) -> int | None:
+    """How many of the user's hazards contain ``value``, up to ``COUNT_CAP`` + 1, read from the search
+    table and its index alone; None where it cannot say (SQLite, a unit contact)."""
+    value = cleaned(value)
+    if not (value and indexed()) or value.upper().startswith("YH-"):  # a number prefix: see HazardFilterSet
+        return None
+    try:
+        counties = counties_of(user)
+    except Unscoped:
+        return None
+    sql, params = matching_ids(value, counties, columns="1")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {COUNT_CAP + 1}) AS found", params)
+        return cursor.fetchone()[0]

@@ -26,6 +26,7 @@ from accounts.choices import RegionLevel, Role
 from accounts.models import Region, Sector
 from core.downloads import file_response
 from core.workdays import add_working_days
+from hazards import search
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
 from hazards.filtersets import HazardFilterSet
@@ -259,11 +260,16 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
     params.pop("cursor", None)
-    total = capped_count(filterset.qs)
+    # A search alone is counted from the search table, up to a lower cap (hazards/search.py).
+    searched_only = set(request.GET) <= {"q", "ordering", "cursor"} and not filterset.errors
+    total = search.count(request.user, request.GET.get("q", "")) if searched_only else None
+    cap = search.COUNT_CAP if total is not None else COUNT_CAP
+    if total is None:
+        total = capped_count(filterset.qs)
     context = {
         "hazards": list_rows(hazards, today),
-        "total": min(total, COUNT_CAP),
-        "total_capped": total > COUNT_CAP,
+        "total": min(total, cap),
+        "total_capped": total > cap,
         "next_url": next_url,
         "is_first_page": "cursor" not in request.GET,
         "first_page_url": f"?{params.urlencode()}" if params else request.path,
