@@ -197,7 +197,10 @@ def matching_ids(value: str, counties: list[int] | None = None, *, columns: str 
     """The SQL of the hazards whose searched text contains ``value`` (PostgreSQL only)."""
     sql = f"SELECT {columns} FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s)"
     params: list = [value]
-    if counties is not None:
+    if counties is not None and len(counties) == 1:
+        sql += " AND county_id = %s"  # an index condition (GIN takes no arrays)
+        params.append(counties[0])
+    elif counties is not None:
         sql += " AND county_id = ANY(%s)"
         params.append(counties)
     if len(value) > 2:  # one or two characters: the index is exact
@@ -218,8 +221,9 @@ def counties_of(user: User) -> list[int] | None:
         case Subtree(region=region) if region.level == RegionLevel.COUNTY:
             return [region.pk]
         case Subtree(region=region) if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-            counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path)
-            return list(counties.values_list("pk", flat=True))
+            counties = Region.objects.filter(level=RegionLevel.COUNTY)
+            within = list(counties.filter(path__startswith=region.path).values_list("pk", flat=True))
+            return None if len(within) == counties.count() else within  # the whole ledger: no condition
     raise Unscoped
 
 
@@ -234,21 +238,5 @@ def search(queryset: QuerySet, value: str, user: User | None = None) -> QuerySet
     return queryset.filter(matching(value, counties))
 
 
-# A search's total is counted up to this many (then "1000+"), from the search table alone.
-COUNT_CAP = 1000
-
-
-def count(user: User, value: str) -> int | None:
-    """How many of the user's hazards contain ``value``, up to ``COUNT_CAP`` + 1, read from the search
-    table and its index alone; None where it cannot say (SQLite, a unit contact)."""
-    value = cleaned(value)
-    if not (value and indexed()) or value.upper().startswith("YH-"):  # a number prefix: see HazardFilterSet
-        return None
-    try:
-        counties = counties_of(user)
-    except Unscoped:
-        return None
-    sql, params = matching_ids(value, counties, columns="1")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT {COUNT_CAP + 1}) AS found", params)
-        return cursor.fetchone()[0]
+# A search's total is counted up to this many (then "200+"): counting further would read every match.
+COUNT_CAP = 200

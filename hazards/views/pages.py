@@ -213,9 +213,9 @@ def place_name(hazard: Hazard) -> str:
 COUNT_CAP = 10_000
 
 
-def capped_count(queryset: QuerySet) -> int:
-    """The number of rows, stopping at ``COUNT_CAP`` + 1 (a LIMIT inside the COUNT)."""
-    return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
+    """The number of rows, stopping at ``cap`` + 1 (a LIMIT inside the COUNT)."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
 
 
 def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
@@ -260,12 +260,9 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
     params.pop("cursor", None)
-    # A search alone is counted from the search table, up to a lower cap (hazards/search.py).
-    searched_only = set(request.GET) <= {"q", "ordering", "cursor"} and not filterset.errors
-    total = search.count(request.user, request.GET.get("q", "")) if searched_only else None
-    cap = search.COUNT_CAP if total is not None else COUNT_CAP
-    if total is None:
-        total = capped_count(filterset.qs)
+    # A search is counted up to a lower cap: its rows are found through the search table (hazards/search.py).
+    cap = search.COUNT_CAP if search.cleaned(request.GET.get("q", "")) else COUNT_CAP
+    total = capped_count(filterset.qs, cap)
     context = {
         "hazards": list_rows(hazards, today),
         "total": min(total, cap),
