@@ -54,6 +54,8 @@ def measure(rounds: int, block: int = 20) -> dict[str, dict[str, list[float]]]:
                 mode = "triggers" if (start // block) % 2 == 0 else "no triggers"
                 action = "ENABLE" if mode == "triggers" else "DISABLE"
                 with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending events: ALTER TABLE refuses
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     for trigger in TRIGGERS:
                         cursor.execute(f"ALTER TABLE hazards_hazard {action} TRIGGER {trigger}")
                 for _ in range(block):
