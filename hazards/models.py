@@ -446,3 +446,22 @@ class SupervisionListing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+class HazardSearch(models.Model):
+    """The search table of ``?q=`` (hazards/search.py): written only by PostgreSQL triggers, read only
+    by the search. Its ``document`` tsvector column and GIN index exist on PostgreSQL alone."""
+
+    hazard = models.OneToOneField(Hazard, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    county = models.ForeignKey(
+        Region, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    found_at = models.DateTimeField()
+    haystack = models.TextField()
+
+    class Meta:
+        verbose_name = _("隐患检索")
+        verbose_name_plural = _("隐患检索")
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id}"
