@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_apitoken'),
-        ('hazards', '0011_recall_reassign_actions'),
+        ('hazards', '0012_inspected_unit_supervision_numbers'),
     ]
 
     operations = [
