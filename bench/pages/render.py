@@ -22,9 +22,7 @@ list and detail pages of both personas meet the budget.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import statistics
 import sys
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.api.load import percentile
-from bench.api.servers import OUT, BenchPostgres, Redis
+from bench.api.servers import OUT, django_on_bench_database
 
 BUDGET_MS = 100.0
 
@@ -177,28 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per page (default 20)")
     parser.add_argument("--only", help="measure only the pages whose name contains this (e.g. 搜索)")
     args = parser.parse_args(argv)
-    postgres = redis = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        if args.database_url:
-            database_url = args.database_url
-        else:
-            postgres = BenchPostgres(args.data_dir)
-            if postgres.fresh:
-                raise SystemExit("bench/out/pg is empty: run `.venv/bin/python -m bench.api.load` first")
-            database_url = postgres.start()
-        redis = Redis()
-        os.environ.update(
-            DATABASE_URL=database_url,
-            REDIS_URL=redis.start(),
-            DJANGO_SETTINGS_MODULE="bench.api.settings",
-        )
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
+    with django_on_bench_database(args.database_url, args.data_dir, loaded=True):
         from hazards.models import Hazard
 
         log(
@@ -206,11 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             f" ≤ {SEARCH_BUDGET_MS:.0f} ms for searches"
         )
         return 0 if run(args.requests, args.warmup, args.only or "") else 1
-    finally:
-        if redis:
-            redis.stop()
-        if postgres:
-            postgres.stop()
 
 
 if __name__ == "__main__":

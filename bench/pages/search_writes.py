@@ -13,15 +13,13 @@ service call for each mode, and the difference of the means.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
 import sys
 import time
 from pathlib import Path
 
 from bench.api.load import percentile
-from bench.api.servers import OUT, BenchPostgres, Redis
+from bench.api.servers import OUT, django_on_bench_database
 
 TRIGGERS = ("hazard_search_insert", "hazard_search_update")
 
@@ -94,26 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=OUT / "pg", help="PostgreSQL folder (default bench/out/pg)")
     parser.add_argument("--rounds", type=int, default=200, help="hazards registered and assigned per mode")
     args = parser.parse_args(argv)
-    postgres = redis = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        if args.database_url:
-            database_url = args.database_url
-        else:
-            postgres = BenchPostgres(args.data_dir)
-            if postgres.fresh:
-                raise SystemExit("bench/out/pg is empty: run `.venv/bin/python -m bench.api.load` first")
-            database_url = postgres.start()
-        redis = Redis()
-        os.environ.update(
-            DATABASE_URL=database_url, REDIS_URL=redis.start(), DJANGO_SETTINGS_MODULE="bench.api.settings"
-        )
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
+    with django_on_bench_database(args.database_url, args.data_dir, loaded=True):
         times = measure(args.rounds)
         print(f"\n{'service':<10} {'mode':<12} {'p50':>7} {'p95':>7} {'mean':>7}")
         for action in ("register", "assign"):
@@ -126,11 +105,6 @@ def main(argv: list[str] | None = None) -> int:
             extra = statistics.mean(times["triggers"][action]) - statistics.mean(times["no triggers"][action])
             print(f"{action:<10} {'the triggers add':<12} {extra:+.2f} ms on average")
         return 0
-    finally:
-        if redis:
-            redis.stop()
-        if postgres:
-            postgres.stop()
 
 
 if __name__ == "__main__":
