@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.errors import IllegalTransition, NotAllowed, NotFound
 from hazards.choices import MajorStandard
@@ -77,7 +78,7 @@ def test_a_campaign_goes_from_draft_to_active_to_closed(world):
     assert campaign.status == CampaignStatus.DRAFT
     assert campaign.issued_in == world.city
     assert (campaign.starts_on, campaign.ends_on) == (datetime.date(2026, 3, 1), datetime.date(2026, 5, 31))
-    assert [p.name for p in campaign.phases.all()][0] == "动员部署"
+    assert campaign.phases.first().name == "动员部署"
     services.campaign_activate(campaign=campaign, by=world.city_office, at=at("2026-02-28"))
     services.campaign_close(campaign=campaign, by=world.city_office, at=at("2026-06-01"))
     campaign.refresh_from_db()
@@ -176,7 +177,7 @@ def test_an_inspection_counts_for_a_running_campaign_at_its_targets_only(world, 
         by=world.city_office,
         template=checklist,
         campaign=campaign,
-        planned_on=datetime.date.today() + datetime.timedelta(days=3),
+        planned_on=timezone.localdate() + datetime.timedelta(days=3),
     )
     assert plan.campaign == campaign
     services.campaign_close(campaign=campaign, by=world.city_office)
