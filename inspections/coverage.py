@@ -32,6 +32,10 @@ class CoverageRow:
     units_inspected: int
 
     @property
+    def units_missing(self) -> int:
+        return self.units_due - self.units_inspected
+
+    @property
     def coverage(self) -> float | None:
         """实际排查 / 应排查, None when no unit is due (shown as "/")."""
         return self.units_inspected / self.units_due if self.units_due else None

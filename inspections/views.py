@@ -117,6 +117,7 @@ def inspection_plan(request: HttpRequest) -> HttpResponse:
             planned_on=values["planned_on"],
             leader=values["leader"],
             team=values["team"],
+            campaign=values["campaign"],
             by=request.user,
         )
         return reverse("inspections:list")
