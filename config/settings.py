@@ -325,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "InspectionKindEnum": "inspections.choices.Kind",
         "InspectionStatusEnum": "inspections.choices.Status",
         "InspectionResultEnum": "inspections.choices.Result",
+        "CampaignStatusEnum": "inspections.choices.CampaignStatus",
     },
 }
 
