@@ -119,7 +119,10 @@ def test_the_plan_form_picks_a_running_campaign(client, world, checklist):
         "planned_on": planned_on.isoformat(),
     }
     assert client.post(reverse("inspections:plan"), data).status_code == 302
-    assert Inspection.objects.get().campaign == campaign
+    inspection = Inspection.objects.get()
+    assert inspection.campaign == campaign
+    shown = client.get(reverse("inspections:detail", args=[inspection.pk])).content.decode()
+    assert 'data-testid="campaign-link"' in shown and campaign.name in shown
     other = UnitFactory(region=world.hongqi)
     page = client.get(reverse("inspections:plan"))
     refused = client.post(reverse("inspections:plan"), data | {"form_token": form_token(page), "unit": other.pk})
