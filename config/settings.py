@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "InspectionStatusEnum": "inspections.choices.Status",
         "InspectionResultEnum": "inspections.choices.Result",
         "CampaignStatusEnum": "inspections.choices.CampaignStatus",
+        "MajorStandardEnum": "hazards.choices.MajorStandard",
     },
 }
 
