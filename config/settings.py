@@ -325,6 +325,8 @@ SPECTACULAR_SETTINGS = {
         "InspectionKindEnum": "inspections.choices.Kind",
         "InspectionStatusEnum": "inspections.choices.Status",
         "InspectionResultEnum": "inspections.choices.Result",
+        "CampaignStatusEnum": "inspections.choices.CampaignStatus",
+        "MajorStandardEnum": "hazards.choices.MajorStandard",
     },
 }
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import ledger
+from demo.campaigns import seed_campaign
 from demo.places import DEMO_PASSWORD, build_city
 from hazards.models import Hazard
 from inspections.checklists import load_checklists
@@ -32,6 +33,7 @@ class SeedResult:
     users: int
     hazards: int
     checklists: int = 0
+    campaigns: int = 0
 
 
 @transaction.atomic
@@ -48,4 +50,5 @@ def seed(*, now: datetime.datetime | None = None) -> SeedResult:
         plans = ledger.plan_hazards(city, today=timezone.localdate(now), now=now)
         ledger.play(plans)
         hazards = len(plans)
-    return SeedResult(hazards=hazards, checklists=checklists, **city.created)
+    campaigns = seed_campaign(city, now=now)
+    return SeedResult(hazards=hazards, checklists=checklists, campaigns=campaigns, **city.created)

@@ -9,7 +9,17 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyMixin
 from core.errors import DomainError
 from inspections import services
-from inspections.models import Answer, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection, StandardItem
+from inspections.models import (
+    Answer,
+    Campaign,
+    CampaignPhase,
+    CampaignTarget,
+    ChecklistItem,
+    ChecklistSection,
+    ChecklistTemplate,
+    Inspection,
+    StandardItem,
+)
 
 
 @admin.register(StandardItem)
@@ -84,6 +94,28 @@ class InspectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("unit", "kind", "status", "planned_on", "started_at", "completed_at")
     list_filter = ("kind", "status")
     inlines = [AnswerInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+class CampaignPhaseInline(ReadOnlyMixin, admin.TabularInline):
+    model = CampaignPhase
+    extra = 0
+
+
+class CampaignTargetInline(ReadOnlyMixin, admin.TabularInline):
+    model = CampaignTarget
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """专项整治 are made and moved on their pages (inspections.services); here they are only read."""
+
+    list_display = ("name", "status", "issued_in", "starts_on", "ends_on")
+    list_filter = ("status",)
+    inlines = [CampaignPhaseInline, CampaignTargetInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

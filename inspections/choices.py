@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from core.transitions import TransitionTable, transition
 from hazards.choices import Source
-from inspections.errors import IllegalTransition
+from inspections.errors import CampaignIllegalTransition, IllegalTransition
 
 
 class Kind(models.TextChoices):
@@ -66,4 +66,31 @@ TRANSITIONS = TransitionTable(
     transition(Action.ANSWER, Status.IN_PROGRESS, None, _OFFICER, _CONTACT),
     transition(Action.COMPLETE, Status.IN_PROGRESS, Status.COMPLETED, _OFFICER, _CONTACT),
     illegal=IllegalTransition,
+)
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("草拟")
+    ACTIVE = "active", _("进行中")
+    CLOSED = "closed", _("已结束")
+
+
+class CampaignAction(models.TextChoices):
+    CREATE = "create", _("创建专项整治")
+    SET_TARGETS = "set_targets", _("确定整治对象")
+    ACTIVATE = "activate", _("启动")
+    CLOSE = "close", _("结束")
+
+
+# The phases a 专项整治 usually runs through; the create form offers them (INSPECTIONS.md, campaigns).
+DEFAULT_PHASES = ("动员部署", "企业自查自改和部门帮扶", "部门精准执法", "总结提高")
+
+# The offices issue campaigns (a city's, or a county's own); targets may still be added while it runs.
+CAMPAIGN_TRANSITIONS = TransitionTable(
+    transition(CampaignAction.CREATE, None, CampaignStatus.DRAFT, _OFFICER, _CITY),
+    transition(CampaignAction.SET_TARGETS, CampaignStatus.DRAFT, None, _OFFICER, _CITY),
+    transition(CampaignAction.SET_TARGETS, CampaignStatus.ACTIVE, None, _OFFICER, _CITY),
+    transition(CampaignAction.ACTIVATE, CampaignStatus.DRAFT, CampaignStatus.ACTIVE, _OFFICER, _CITY),
+    transition(CampaignAction.CLOSE, CampaignStatus.ACTIVE, CampaignStatus.CLOSED, _OFFICER, _CITY),
+    illegal=CampaignIllegalTransition,
 )

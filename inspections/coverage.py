@@ -3,8 +3,11 @@
 应排查 are the active enterprises in the viewer's jurisdiction (the national tables count 生产经营单位, in
 家); 实际排查 those of them with at least one inspection completed in the period — an office's or the
 unit's own 企业自查 — whatever its kind (a completed 四不两直 visit is no longer a secret to count).
-Periods are Asia/Shanghai local dates, both ends included. Campaign targets and sectors come later: a
-unit has no sector of its own yet (only the hazards and inspections record one).
+Periods are Asia/Shanghai local dates, both ends included. A unit has no sector of its own yet (only the
+hazards and inspections record one).
+
+A 专项整治 counts its own way (``campaign_coverage``): 应排查 are its targets, 实际排查 those of them with at
+least one inspection of the campaign completed within its period.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from django.utils import timezone
 from accounts.choices import UnitKind
 from accounts.models import Region, ResponsibleUnit, User
 from inspections.choices import Status
-from inspections.models import Inspection
+from inspections.models import Campaign, Inspection
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class CoverageRow:
     county: Region
     units_due: int
     units_inspected: int
+
+    @property
+    def units_missing(self) -> int:
+        return self.units_due - self.units_inspected
 
     @property
     def coverage(self) -> float | None:
@@ -45,20 +52,22 @@ def units_due(user: User) -> QuerySet[ResponsibleUnit]:
     return ResponsibleUnit.objects.visible_to(user).filter(is_active=True, kind=UnitKind.ENTERPRISE)
 
 
-def _inspected(start: datetime.date, end: datetime.date) -> Exists:
+def _inspected(start: datetime.date, end: datetime.date, campaign: Campaign | None = None) -> Exists:
     since, until = _bounds(start, end)
-    return Exists(
-        Inspection.objects.filter(
-            unit=OuterRef("pk"), status=Status.COMPLETED, completed_at__gte=since, completed_at__lt=until
-        )
+    inspections = Inspection.objects.filter(
+        unit=OuterRef("pk"), status=Status.COMPLETED, completed_at__gte=since, completed_at__lt=until
     )
+    return Exists(inspections.filter(campaign=campaign) if campaign is not None else inspections)
 
 
 def coverage_by_county(*, user: User, start: datetime.date, end: datetime.date) -> list[CoverageRow]:
     """One row per county the viewer sees units in, by county code."""
+    return _by_county(units_due(user), _inspected(start, end))
+
+
+def _by_county(units: QuerySet[ResponsibleUnit], inspected: Exists) -> list[CoverageRow]:
     counts = (
-        units_due(user)
-        .annotate(county_code=Substr("region__code", 1, 6), inspected=_inspected(start, end))
+        units.annotate(county_code=Substr("region__code", 1, 6), inspected=inspected)
         .values("county_code")
         .annotate(due=Count("pk"), done=Count("pk", filter=Q(inspected=True)))
         .order_by("county_code")
@@ -76,6 +85,31 @@ def never_inspected(
 ) -> QuerySet[ResponsibleUnit]:
     """The units due that no completed inspection reached in the period: the drill-down of a row."""
     units = units_due(user).filter(~_inspected(start, end))
+    if county is not None:
+        units = units.filter(region__code__startswith=county.code[:6])
+    return units.select_related("region").order_by("region__code", "name")
+
+
+def campaign_targets(*, campaign: Campaign, user: User) -> QuerySet[ResponsibleUnit]:
+    """The campaign's targets the viewer sees (a county its own; the issuing office all of them)."""
+    return ResponsibleUnit.objects.visible_to(user).filter(campaign_targets__campaign=campaign)
+
+
+def campaign_coverage(*, campaign: Campaign, user: User) -> list[CoverageRow]:
+    """Per county: the campaign's targets (应排查) and those with an inspection of the campaign completed
+    in its period (实际排查)."""
+    return _by_county(
+        campaign_targets(campaign=campaign, user=user), _inspected(campaign.starts_on, campaign.ends_on, campaign)
+    )
+
+
+def campaign_never_inspected(
+    *, campaign: Campaign, user: User, county: Region | None = None
+) -> QuerySet[ResponsibleUnit]:
+    """The targets no completed inspection of the campaign reached in its period: a county's drill-down."""
+    units = campaign_targets(campaign=campaign, user=user).filter(
+        ~_inspected(campaign.starts_on, campaign.ends_on, campaign)
+    )
     if county is not None:
         units = units.filter(region__code__startswith=county.code[:6])
     return units.select_related("region").order_by("region__code", "name")

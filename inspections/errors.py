@@ -20,3 +20,15 @@ class ConcurrentChange(errors.ConcurrentChange):
 
 
 NotAllowed = errors.NotAllowed
+
+
+class CampaignNotFound(errors.NotFound):
+    default_message = _("未找到该专项整治。")
+
+
+class CampaignIllegalTransition(errors.IllegalTransition):
+    default_message = _("专项整治当前状态不允许此操作。")
+
+
+class CampaignConcurrentChange(errors.ConcurrentChange):
+    default_message = _("该专项整治已被他人修改，请刷新后重试。")

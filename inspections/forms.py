@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.web.forms import BrowserForm, DateInput
-from hazards.choices import Level
-from inspections.choices import Kind, Result
-from inspections.models import ChecklistTemplate
+from hazards.choices import Level, MajorStandard
+from inspections.choices import DEFAULT_PHASES, CampaignStatus, Kind, Result
+from inspections.models import Campaign, ChecklistTemplate
+from inspections.services import PhaseInput
 
 
 class StartForm(BrowserForm):
@@ -44,9 +45,16 @@ class PlanForm(StartForm):
 
     planned_on = forms.DateField(label=_("计划日期"), widget=DateInput)
     leader = forms.ModelChoiceField(label=_("检查组长"), queryset=User.objects.none(), required=False)
+    campaign = forms.ModelChoiceField(
+        label=_("专项整治"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        help_text=_("属于某项进行中的专项整治的，选择后计入其排查进度。"),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).filter(status=CampaignStatus.ACTIVE)
         self.fields["kind"].choices = [(k, label) for k, label in Kind.choices if k != Kind.SELF_CHECK]
         # The leader inspects, so logs hazards: a county officer the planner can see.
         officers = User.objects.filter(role=Role.COUNTY_OFFICER, is_active=True)
@@ -97,3 +105,73 @@ class PeriodForm(forms.Form):
         if (values["end"] - values["start"]).days > 366 * 5:
             raise forms.ValidationError(_("统计期间最长五年。"), code="too_long")
         return values
+
+
+PHASE_ROWS = 4
+
+
+class CampaignForm(BrowserForm):
+    """部署专项整治: name, sectors, the 判定标准 and checklists applied, and up to four dated phases."""
+
+    name = forms.CharField(label=_("名称"), max_length=100)
+    sectors = forms.ModelMultipleChoiceField(
+        label=_("涉及行业领域"),
+        queryset=Sector.objects.order_by("sort_order", "code"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    standards = forms.MultipleChoiceField(
+        label=_("适用判定标准"), choices=MajorStandard.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    templates = forms.ModelMultipleChoiceField(
+        label=_("适用检查表"),
+        queryset=ChecklistTemplate.objects.filter(published_at__isnull=False),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, PHASE_ROWS + 1):
+            self.fields[f"phase_{n}_name"] = forms.CharField(
+                label=_("第 %(n)d 阶段") % {"n": n}, max_length=50, required=False, initial=DEFAULT_PHASES[n - 1]
+            )
+            self.fields[f"phase_{n}_start"] = forms.DateField(label=_("开始日期"), widget=DateInput, required=False)
+            self.fields[f"phase_{n}_end"] = forms.DateField(label=_("结束日期"), widget=DateInput, required=False)
+
+    def phase_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [(self[f"phase_{n}_name"], self[f"phase_{n}_start"], self[f"phase_{n}_end"]) for n in range(1, 5)]
+
+    def clean(self):
+        values = super().clean()
+        phases = []
+        for n in range(1, PHASE_ROWS + 1):
+            name, start, end = (values.get(f"phase_{n}_{part}") for part in ("name", "start", "end"))
+            if not (start or end):
+                continue  # an unused row, whatever name it was offered with
+            if not (name and start and end):
+                self.add_error(f"phase_{n}_name", _("请填写该阶段的名称和起止日期，或留空整行。"))
+                continue
+            phases.append(PhaseInput(name=name, starts_on=start, ends_on=end))
+        values["phases"] = phases
+        return values
+
+
+class CampaignTargetsForm(BrowserForm):
+    """确定整治对象: the units of the issuer's jurisdiction the campaign must reach."""
+
+    units = forms.ModelMultipleChoiceField(
+        label=_("整治对象"),
+        queryset=ResponsibleUnit.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("可多选（按住 Ctrl 或 ⌘）。进行中的专项整治只能增加整治对象。"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = (
+            ResponsibleUnit.objects.visible_to(user)
+            .filter(is_active=True)
+            .select_related("region")
+            .order_by("region__code", "name")
+        )
+        self.fields["units"].label_from_instance = lambda u: f"{u.name}（{u.region}）"

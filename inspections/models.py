@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Region, ResponsibleUnit, Sector
 from hazards.choices import Category, Factor, MajorStandard
 from hazards.models import Hazard
-from inspections.choices import Kind, Result, Status
-from inspections.querysets import InspectionQuerySet
+from inspections.choices import CampaignStatus, Kind, Result, Status
+from inspections.querysets import CampaignQuerySet, InspectionQuerySet
 
 
 class StandardItem(models.Model):
@@ -130,6 +130,79 @@ class ChecklistItem(models.Model):
         return self.standard_item_id is not None
 
 
+class Campaign(models.Model):
+    """专项整治: an office's drive over some sectors (and 判定标准), in dated phases, with the units it
+    targets; draft → active → closed (choices.CAMPAIGN_TRANSITIONS). Its period runs from the first
+    phase's start to the last one's end, both kept here by the services."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    status = models.CharField(_("状态"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    issued_in = models.ForeignKey(
+        Region, verbose_name=_("部署机关所在区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("部署人"), on_delete=models.PROTECT, related_name="+"
+    )
+    sectors = models.ManyToManyField(Sector, verbose_name=_("涉及行业领域"), related_name="+")
+    standards = models.JSONField(_("适用判定标准"), default=list, blank=True)
+    templates = models.ManyToManyField(ChecklistTemplate, verbose_name=_("适用检查表"), blank=True, related_name="+")
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    activated_at = models.DateTimeField(_("启动时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("专项整治")
+        verbose_name_plural = _("专项整治")
+        ordering = ["-starts_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignPhase(models.Model):
+    """One phase (e.g. 动员部署), its dates inside the campaign's and after the phase before it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="phases")
+    order = models.PositiveIntegerField(_("顺序"))
+    name = models.CharField(_("阶段"), max_length=50)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+
+    class Meta:
+        verbose_name = _("整治阶段")
+        verbose_name_plural = _("整治阶段")
+        ordering = ["campaign", "order"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "order"], name="campaign_phase_order")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignTarget(models.Model):
+    """A unit the campaign must reach (应排查); its county is the county of the unit's region."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    unit = models.ForeignKey(
+        ResponsibleUnit, verbose_name=_("整治对象"), on_delete=models.PROTECT, related_name="campaign_targets"
+    )
+    added_at = models.DateTimeField(_("加入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("整治对象")
+        verbose_name_plural = _("整治对象")
+        ordering = ["campaign", "unit"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="campaign_target_once")]
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
 class Inspection(models.Model):
     """One inspection of one unit: planned → in progress → completed (choices.TRANSITIONS)."""
 
@@ -142,6 +215,14 @@ class Inspection(models.Model):
     sector = models.ForeignKey(Sector, verbose_name=_("行业领域"), on_delete=models.PROTECT, related_name="+")
     template = models.ForeignKey(
         ChecklistTemplate, verbose_name=_("检查表"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("专项整治"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspections",
     )
     team = models.CharField(_("检查组成员"), max_length=200, blank=True)
     leader = models.ForeignKey(

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.choices import Role
-from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
+from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of, reaches_region
 from accounts.models import Region
+from core.errors import DomainError
 from core.transitions import Transition
-from inspections.choices import TRANSITIONS, Action, Kind
-from inspections.errors import NotAllowed, NotFound
+from inspections.choices import CAMPAIGN_TRANSITIONS, TRANSITIONS, Action, CampaignAction, Kind
+from inspections.errors import CampaignNotFound, NotAllowed, NotFound
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from inspections.models import Inspection
+    from inspections.models import Campaign, Inspection
 
 
 def can_see(user: User, inspection: Inspection) -> bool:
@@ -49,3 +50,25 @@ def check_transition(user: User, action: Action, inspection: Inspection | None, 
     if kind == Kind.SELF_CHECK and user.role != Role.UNIT_CONTACT:
         raise NotAllowed()
     return TRANSITIONS.check(role=user.role, action=action, source=inspection.status if inspection else None)
+
+
+def check_campaign_transition(user: User, action: CampaignAction, campaign: Campaign | None) -> Transition:
+    """Visible first (outsiders learn nothing), then the issuing office's jurisdiction (a county reads the
+    city's campaign but does not run it), then role and status."""
+    from inspections import models
+
+    if campaign is not None:
+        if not models.Campaign.objects.visible_to(user).filter(pk=campaign.pk).exists():
+            raise CampaignNotFound()
+        issued_in = Region.cached.get(campaign.issued_in_id)
+        if not (isinstance(issued_in, Region) and reaches_region(user, issued_in)):
+            raise NotAllowed()
+    return CAMPAIGN_TRANSITIONS.check(role=user.role, action=action, source=campaign.status if campaign else None)
+
+
+def may_run_campaign(user: User, campaign: Campaign, action: CampaignAction) -> bool:
+    try:
+        check_campaign_transition(user, action, campaign)
+    except DomainError:
+        return False
+    return True

@@ -8,6 +8,8 @@ same item again never registers a second one.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -24,9 +26,27 @@ from hazards import services as hazard_services
 from hazards.choices import Level, MajorStandard
 from hazards.models import Hazard
 from inspections import permissions
-from inspections.choices import HAZARD_SOURCE, UNANNOUNCED_KINDS, Action, Kind, Result, Status
-from inspections.errors import ConcurrentChange, IllegalTransition, NotAllowed
-from inspections.models import Answer, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection
+from inspections.choices import (
+    HAZARD_SOURCE,
+    UNANNOUNCED_KINDS,
+    Action,
+    CampaignAction,
+    CampaignStatus,
+    Kind,
+    Result,
+    Status,
+)
+from inspections.errors import CampaignConcurrentChange, ConcurrentChange, IllegalTransition, NotAllowed
+from inspections.models import (
+    Answer,
+    Campaign,
+    CampaignPhase,
+    CampaignTarget,
+    ChecklistItem,
+    ChecklistSection,
+    ChecklistTemplate,
+    Inspection,
+)
 
 # A hazard found by a unit's own check is the unit's to fix within this many working days unless the item
 # says otherwise.
@@ -47,12 +67,15 @@ def _new(
     team: str,
     status: Status,
     now: datetime.datetime,
+    campaign: Campaign | None = None,
     **fields: object,
 ) -> Inspection:
     if kind not in Kind.values:
         raise field_error("kind", _("请选择检查类型。"), "required")
     if not (unit.is_active and reaches_unit(by, unit)):
         raise field_error("unit", _("所选单位不在您的辖区内或已停用。"), "out_of_scope")
+    if campaign is not None:
+        _check_campaign_of(campaign, unit=unit, by=by)
     if template is not None and not template.is_published:
         raise field_error("template", _("检查表尚未发布，不能使用。"), "draft")
     sector = sector or (template.sector if template is not None else None)
@@ -72,6 +95,7 @@ def _new(
         planned_in=planned_in,
         secret=kind in UNANNOUNCED_KINDS,
         team=(team or "").strip(),
+        campaign=campaign,
         created_at=now,
         updated_at=now,
         **fields,
@@ -88,6 +112,7 @@ def inspection_plan(
     sector: Sector | None = None,
     leader: User | None = None,
     team: str = "",
+    campaign: Campaign | None = None,
     at: datetime.datetime | None = None,
 ) -> Inspection:
     """制定计划: a visit to ``unit`` on ``planned_on``; a 四不两直 visit stays secret until its first hazard."""
@@ -106,6 +131,7 @@ def inspection_plan(
         now=now,
         planned_on=planned_on,
         leader=leader,
+        campaign=campaign,
     )
 
 
@@ -124,6 +150,7 @@ def inspection_start_on_spot(
     template: ChecklistTemplate | None = None,
     sector: Sector | None = None,
     team: str = "",
+    campaign: Campaign | None = None,
     at: datetime.datetime | None = None,
 ) -> Inspection:
     """An inspection begun where it happens, without a plan (and a unit's own 企业自查)."""
@@ -140,6 +167,7 @@ def inspection_start_on_spot(
         now=now,
         started_at=now,
         leader=by,
+        campaign=campaign,
     )
 
 
@@ -326,3 +354,150 @@ def template_new_version(*, template: ChecklistTemplate, by: User) -> ChecklistT
                 for item in section.items.all()
             )
     return draft
+
+
+# 专项整治 ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseInput:
+    name: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+
+
+def _check_campaign_of(campaign: Campaign, *, unit: ResponsibleUnit, by: User) -> None:
+    """An inspection counts for a campaign only while it runs, and only at one of its targets."""
+    if not Campaign.objects.visible_to(by).filter(pk=campaign.pk).exists():
+        raise field_error("campaign", _("所选专项整治不存在或不在您的辖区内。"), "out_of_scope")
+    if campaign.status != CampaignStatus.ACTIVE:
+        raise field_error("campaign", _("只能选择进行中的专项整治。"), "not_active")
+    if not CampaignTarget.objects.filter(campaign=campaign, unit=unit).exists():
+        raise field_error("campaign", _("被检查单位不是该专项整治的整治对象。"), "not_target")
+
+
+def _clean_phases(phases: Sequence[PhaseInput]) -> list[PhaseInput]:
+    cleaned = [PhaseInput(name=(p.name or "").strip(), starts_on=p.starts_on, ends_on=p.ends_on) for p in phases or ()]
+    if not cleaned:
+        raise field_error("phases", _("请至少填写一个整治阶段。"), "required")
+    if len(cleaned) > 10:
+        raise field_error("phases", _("整治阶段最多十个。"), "too_many")
+    previous: PhaseInput | None = None
+    for number, phase in enumerate(cleaned, start=1):
+        if not phase.name or len(phase.name) > 50:
+            raise field_error("phases", _("第 %(n)d 阶段：请填写阶段名称（50 字以内）。") % {"n": number}, "name")
+        if phase.starts_on is None or phase.ends_on is None:
+            raise field_error("phases", _("第 %(n)d 阶段：请填写起止日期。") % {"n": number}, "dates")
+        if phase.starts_on > phase.ends_on:
+            raise field_error("phases", _("第 %(n)d 阶段：开始日期不能晚于结束日期。") % {"n": number}, "order")
+        if previous is not None and phase.starts_on <= previous.ends_on:
+            raise field_error("phases", _("第 %(n)d 阶段须在上一阶段结束后开始。") % {"n": number}, "overlap")
+        previous = phase
+    return cleaned
+
+
+def campaign_create(
+    *,
+    name: str,
+    by: User,
+    sectors: Iterable[Sector],
+    phases: Sequence[PhaseInput],
+    standards: Iterable[str] = (),
+    templates: Iterable[ChecklistTemplate] = (),
+    at: datetime.datetime | None = None,
+) -> Campaign:
+    """部署 a 专项整治 (草拟): its sectors, the 判定标准 and checklists it applies, and its phases in order.
+    It is issued in the region of the office that creates it."""
+    permissions.check_campaign_transition(by, CampaignAction.CREATE, None)
+    name = (name or "").strip()
+    if not name:
+        raise field_error("name", _("请填写专项整治名称。"), "required")
+    if len(name) > Campaign._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise field_error("name", _("名称过长（100 字以内）。"), "max_length")
+    sectors = list(sectors or ())
+    if not sectors:
+        raise field_error("sectors", _("请至少选择一个行业领域。"), "required")
+    standards = list(dict.fromkeys(standards or ()))
+    if any(code not in MajorStandard.values for code in standards):
+        raise field_error("standards", _("所选判定标准不存在。"), "invalid_choice")
+    templates = list(templates or ())
+    if any(not t.is_published for t in templates):
+        raise field_error("templates", _("检查表尚未发布，不能使用。"), "draft")
+    cleaned = _clean_phases(phases)
+    if by.region is None:
+        raise NotAllowed()
+    now = _acting_time(at)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=name,
+            issued_in=by.region,
+            issued_by=by,
+            standards=standards,
+            starts_on=cleaned[0].starts_on,
+            ends_on=cleaned[-1].ends_on,
+            created_at=now,
+            updated_at=now,
+        )
+        campaign.sectors.set(sectors)
+        campaign.templates.set(templates)
+        CampaignPhase.objects.bulk_create(
+            CampaignPhase(campaign=campaign, order=n, name=p.name, starts_on=p.starts_on, ends_on=p.ends_on)
+            for n, p in enumerate(cleaned, start=1)
+        )
+    return campaign
+
+
+def campaign_set_targets(
+    *, campaign: Campaign, units: Iterable[ResponsibleUnit], by: User, at: datetime.datetime | None = None
+) -> Campaign:
+    """确定整治对象: the units the campaign must reach, in the issuer's jurisdiction. While it runs, units
+    may be added but none taken away (what was due stays due)."""
+    permissions.check_campaign_transition(by, CampaignAction.SET_TARGETS, campaign)
+    units = list(dict.fromkeys(units or ()))
+    for unit in units:
+        if not (unit.is_active and reaches_unit(by, unit)):
+            raise field_error("units", _("“%(name)s”不在您的辖区内或已停用。") % {"name": unit.name}, "out_of_scope")
+    now = _acting_time(at)
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != campaign.status or locked.version != campaign.version:
+            raise CampaignConcurrentChange(status=locked.status)
+        wanted = {unit.pk for unit in units}
+        current = set(CampaignTarget.objects.filter(campaign=campaign).values_list("unit_id", flat=True))
+        if locked.status == CampaignStatus.ACTIVE and current - wanted:
+            raise field_error("units", _("进行中的专项整治只能增加整治对象，不能移除。"), "remove_active")
+        CampaignTarget.objects.filter(campaign=campaign, unit_id__in=current - wanted).delete()
+        CampaignTarget.objects.bulk_create(
+            CampaignTarget(campaign=campaign, unit_id=pk, added_at=now) for pk in wanted - current
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(version=F("version") + 1, updated_at=now)
+    campaign.version, campaign.updated_at = campaign.version + 1, now
+    return campaign
+
+
+def _move_campaign(campaign: Campaign, target: CampaignStatus, now: datetime.datetime, **fields: object) -> Campaign:
+    updated = Campaign.objects.filter(pk=campaign.pk, status=campaign.status, version=campaign.version).update(
+        status=target, version=F("version") + 1, updated_at=now, **fields
+    )
+    if updated != 1:
+        raise CampaignConcurrentChange(status=campaign.status)
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.status, campaign.version, campaign.updated_at = target, campaign.version + 1, now
+    return campaign
+
+
+def campaign_activate(*, campaign: Campaign, by: User, at: datetime.datetime | None = None) -> Campaign:
+    """启动: from now on its targets see it and inspections may count for it."""
+    permissions.check_campaign_transition(by, CampaignAction.ACTIVATE, campaign)
+    if not CampaignTarget.objects.filter(campaign=campaign).exists():
+        raise field_error("units", _("请先确定整治对象再启动。"), "no_targets")
+    now = _acting_time(at)
+    return _move_campaign(campaign, CampaignStatus.ACTIVE, now, activated_at=now)
+
+
+def campaign_close(*, campaign: Campaign, by: User, at: datetime.datetime | None = None) -> Campaign:
+    """结束: no more inspections count for it; its figures stay as they are."""
+    permissions.check_campaign_transition(by, CampaignAction.CLOSE, campaign)
+    now = _acting_time(at)
+    return _move_campaign(campaign, CampaignStatus.CLOSED, now, closed_at=now)

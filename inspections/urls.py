@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from inspections import views
+from inspections import campaign_views, views
 
 app_name = "inspections"
 
@@ -17,4 +17,10 @@ urlpatterns = [
     path("inspections/<int:pk>/complete/", views.complete, name="complete"),
     path("inspections/<int:pk>/record/", views.inspection_record, name="record"),
     path("inspections/<int:pk>/notice/", views.inspection_notice, name="notice"),
+    path("campaigns/", campaign_views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/targets/", campaign_views.campaign_targets, name="campaign_targets"),
+    path("campaigns/<int:pk>/activate/", campaign_views.campaign_activate, name="campaign_activate"),
+    path("campaigns/<int:pk>/close/", campaign_views.campaign_close, name="campaign_close"),
 ]

@@ -31,7 +31,9 @@ PAGE_SIZE = 50
 
 
 def _visible(request: HttpRequest, pk: int) -> Inspection:
-    queryset = Inspection.objects.visible_to(request.user).select_related("unit", "region", "sector", "template")
+    queryset = Inspection.objects.visible_to(request.user).select_related(
+        "unit", "region", "sector", "template", "campaign"
+    )
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -117,6 +119,7 @@ def inspection_plan(request: HttpRequest) -> HttpResponse:
             planned_on=values["planned_on"],
             leader=values["leader"],
             team=values["team"],
+            campaign=values["campaign"],
             by=request.user,
         )
         return reverse("inspections:list")

@@ -109,7 +109,16 @@ def hongqi(world: World, checklist) -> dict[str, int | str]:
     inspection = inspection_services.inspection_start_on_spot(
         kind=Kind.ROUTINE, unit=world.hq_unit, by=world.hq_officer, template=checklist
     )
+    campaign = inspection_services.campaign_create(
+        name="红旗区粉尘涉爆专项整治",
+        sectors=[world.sector],
+        phases=[inspection_services.PhaseInput("动员部署", future_deadline(1), future_deadline(30))],
+        by=world.hq_officer,
+    )
+    inspection_services.campaign_set_targets(campaign=campaign, units=[world.hq_unit], by=world.hq_officer)
+    inspection_services.campaign_activate(campaign=campaign, by=world.hq_officer)
     return {
+        "campaign": campaign.pk,
         "inspection": inspection.pk,
         "item": ChecklistItem.objects.filter(section__template=checklist).first().pk,
         "hazard": submitted.pk,
@@ -137,6 +146,7 @@ def fill(route: Route, records: dict[str, int | str]) -> list[str] | None:
         return [reverse(route.name, kwargs={route.params[0]: records[kind]})]
     # The pages of an app name their own object "pk": an inspection's pages reach an inspection.
     owner = "inspection" if route.name.startswith("inspections:") else "hazard"
+    owner = "campaign" if route.name.startswith("inspections:campaign_") else owner
     by_params = {
         ("pk",): lambda: [reverse(route.name, args=[records[owner]])],
         ("pk", "item_id"): lambda: [reverse(route.name, args=[records["inspection"], records["item"]])],

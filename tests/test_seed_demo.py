@@ -42,7 +42,9 @@ from hazards.choices import (
     Status,
 )
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, HazardNumberSequence, SupervisionListing
-from inspections.models import ChecklistItem, ChecklistTemplate
+from inspections.choices import CampaignStatus
+from inspections.coverage import campaign_coverage
+from inspections.models import Campaign, ChecklistItem, ChecklistTemplate
 from reports import rollup
 from tests.reports.test_rollup import assert_rollup_matches_live
 
@@ -376,6 +378,19 @@ def test_running_it_again_changes_nothing(demo):
     assert fingerprint() == before
     assert "隐患：3000（本次新建 0）" in output.getvalue()
     assert "检查表：5（本次新建 0）" in output.getvalue()
+    assert "专项整治：1（本次新建 0）" in output.getvalue()
+
+
+def test_the_city_runs_a_campaign_with_some_targets_inspected(demo):
+    """The city office's 专项整治 is under way; its counties see it and part of it is done."""
+    (campaign,) = Campaign.objects.all()
+    assert campaign.status == CampaignStatus.ACTIVE and campaign.issued_in.code == "410700"
+    assert campaign.phases.count() == 4 and campaign.starts_on < timezone.localdate() < campaign.ends_on
+    rows = campaign_coverage(campaign=campaign, user=demo["city"])
+    assert sum(r.units_due for r in rows) == 16 and sum(r.units_inspected for r in rows) == 5
+    assert len(rows) > 1
+    county_rows = campaign_coverage(campaign=campaign, user=demo["hq_officer"])
+    assert all(r.county.code == "410702" for r in county_rows)
 
 
 def test_the_ready_checklists_cover_every_sector_group_with_a_standard_and_the_rest(demo):

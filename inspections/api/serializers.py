@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ResponsibleUnit, Sector
 from core.api.serializers import ScopedPrimaryKeyRelatedField, StrictSerializer
-from hazards.choices import Level
+from hazards.choices import Level, MajorStandard
 from inspections.choices import Kind, Result
-from inspections.models import Answer, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection
+from inspections.models import (
+    Answer,
+    Campaign,
+    CampaignPhase,
+    ChecklistItem,
+    ChecklistSection,
+    ChecklistTemplate,
+    Inspection,
+)
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -87,6 +96,7 @@ class InspectionSerializer(serializers.ModelSerializer):
             "region",
             "sector",
             "template",
+            "campaign",
             "team",
             "leader",
             "planned_on",
@@ -112,6 +122,9 @@ class StartSerializer(StrictSerializer):
 
 class PlanSerializer(StartSerializer):
     planned_on = serializers.DateField()
+    campaign = ScopedPrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True, default=None, help_text="进行中的专项整治"
+    )
 
 
 class AnswerInputSerializer(StrictSerializer):
@@ -130,3 +143,77 @@ class AnswerInputSerializer(StrictSerializer):
 class CompleteSerializer(StrictSerializer):
     summary = serializers.CharField(max_length=4000)
     acknowledged_by_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class CampaignPhaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CampaignPhase
+        fields = ["order", "name", "starts_on", "ends_on"]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    issued_in = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="部署机关所在区划代码")
+    sectors = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    standards = serializers.ListField(child=serializers.ChoiceField(choices=MajorStandard.choices), read_only=True)
+    phases = CampaignPhaseSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "status",
+            "issued_in",
+            "sectors",
+            "standards",
+            "templates",
+            "starts_on",
+            "ends_on",
+            "phases",
+            "activated_at",
+            "closed_at",
+            "version",
+        ]
+
+
+class CampaignProgressSerializer(serializers.Serializer):
+    county = serializers.CharField(source="county.code", help_text="区县代码")
+    county_name = serializers.CharField(source="county.name")
+    units_due = serializers.IntegerField(help_text="应排查：整治对象（家）")
+    units_inspected = serializers.IntegerField(help_text="实际排查：期间内完成本专项整治检查的整治对象（家）")
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    progress = serializers.SerializerMethodField(help_text="按区县的排查进度（调用者辖区内）")
+
+    class Meta(CampaignSerializer.Meta):
+        fields = [*CampaignSerializer.Meta.fields, "progress"]
+
+    @extend_schema_field(CampaignProgressSerializer(many=True))
+    def get_progress(self, campaign: Campaign) -> list:
+        from inspections.coverage import campaign_coverage
+
+        rows = campaign_coverage(campaign=campaign, user=self.context["request"].user)
+        return CampaignProgressSerializer(rows, many=True).data
+
+
+class PhaseInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=50)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class CampaignCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    sectors = serializers.SlugRelatedField(slug_field="code", queryset=Sector.objects.all(), many=True)
+    standards = serializers.ListField(
+        child=serializers.ChoiceField(choices=MajorStandard.choices), required=False, default=list
+    )
+    templates = serializers.PrimaryKeyRelatedField(
+        queryset=ChecklistTemplate.objects.filter(published_at__isnull=False), many=True, required=False, default=list
+    )
+    phases = PhaseInputSerializer(many=True, help_text="依次排列的整治阶段")
+
+
+class CampaignTargetsSerializer(StrictSerializer):
+    units = ScopedPrimaryKeyRelatedField(queryset=ResponsibleUnit.objects.all(), many=True)

@@ -14,7 +14,8 @@ from core.api.serializers import ErrorSerializer
 from core.api.viewsets import ScopedReadOnlyViewSet, UnscopedReadOnlyViewSet
 from inspections import services
 from inspections.api import serializers as s
-from inspections.models import Answer, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection
+from inspections.models import Answer, Campaign, ChecklistItem, ChecklistSection, ChecklistTemplate, Inspection
+from inspections.services import PhaseInput
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="输入有误"),
@@ -113,3 +114,69 @@ class ChecklistTemplateViewSet(UnscopedReadOnlyViewSet):
     serializer_class = s.ChecklistTemplateSerializer
     pagination_class = None
     filterset_class = None
+
+
+class CampaignPagination(KeysetPagination):
+    orderings = ("-created_at", "created_at")
+    default_ordering = "-created_at"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="专项整治列表（游标分页）"),
+    retrieve=extend_schema(
+        summary="专项整治详情（阶段与按区县的排查进度）", responses={200: s.CampaignDetailSerializer, 404: ERRORS[404]}
+    ),
+)
+class CampaignViewSet(ScopedReadOnlyViewSet):
+    """专项整治：部署机关辖区可见；启动后，整治对象所在区县及整治对象本身也可见。写操作均经由业务服务。"""
+
+    queryset = Campaign.objects.select_related("issued_in").prefetch_related("sectors", "templates", "phases")
+    serializer_class = s.CampaignSerializer
+    pagination_class = CampaignPagination
+    filterset_class = None
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_serializer_class(self):
+        return s.CampaignDetailSerializer if self.action != "list" else s.CampaignSerializer
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _answer(self, campaign: Campaign, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=campaign.pk)
+        return Response(
+            s.CampaignDetailSerializer(fresh, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    @extend_schema(
+        summary="部署专项整治（草拟）",
+        request=s.CampaignCreateSerializer,
+        responses={201: s.CampaignDetailSerializer, **ERRORS},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        values = self._input(s.CampaignCreateSerializer)
+        values["phases"] = [PhaseInput(**phase) for phase in values["phases"]]
+        return self._answer(services.campaign_create(by=request.user, **values), status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="确定整治对象（进行中只能增加）",
+        request=s.CampaignTargetsSerializer,
+        responses={200: s.CampaignDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def targets(self, request: Request, pk=None) -> Response:
+        campaign = self.get_object()
+        units = self._input(s.CampaignTargetsSerializer)["units"]
+        return self._answer(services.campaign_set_targets(campaign=campaign, units=units, by=request.user))
+
+    @extend_schema(summary="启动专项整治", request=None, responses={200: s.CampaignDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk=None) -> Response:
+        return self._answer(services.campaign_activate(campaign=self.get_object(), by=request.user))
+
+    @extend_schema(summary="结束专项整治", request=None, responses={200: s.CampaignDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk=None) -> Response:
+        return self._answer(services.campaign_close(campaign=self.get_object(), by=request.user))

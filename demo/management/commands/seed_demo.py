@@ -10,7 +10,7 @@ from django.db.models import Count
 from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from demo.seed import DEMO_PASSWORD, seed
 from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
-from inspections.models import ChecklistTemplate
+from inspections.models import Campaign, ChecklistTemplate
 
 PERSONAS = "admin, city, hq_officer, hq_supervisor, wb_officer, wb_supervisor, unit_demo, api_client"
 
@@ -45,6 +45,7 @@ class Command(BaseCommand):
             ("用户", User.objects.count(), created.users),
             ("隐患", sum(by_status.values()), created.hazards),
             ("检查表", ChecklistTemplate.objects.count(), created.checklists),
+            ("专项整治", Campaign.objects.count(), created.campaigns),
         ]
         for label, total, new in rows:
             self.stdout.write(f"{label}：{total}（本次新建 {new}）")
