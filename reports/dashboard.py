@@ -1,0 +1,341 @@
+"""统计看板: what the dashboard pages show, worked out from the report tables (``reports.tables``) and two
+short live lists, with the hazard-list link behind every figure.
+
+A period is a whole month, quarter or year by default, so the figures come from the rollup; a custom
+period that does not fall on month boundaries is computed live, with the same definitions. Every figure
+is compared with the same period one year earlier.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import RegionLevel
+from accounts.models import Region, User
+from hazards.choices import AuthorityLevel
+from hazards.models import Hazard, SupervisionListing
+from reports import live, metrics, tables
+from reports.dimensions import months_between
+
+BOARD_ROWS = 20
+
+PERIODS = {"month": _("本月"), "quarter": _("本季度"), "year": _("本年"), "custom": _("自定义")}
+
+# 排名通报: the rule in force, printed with the ranking (docs/reports.md §5: the rule is data).
+RANKING_RULE = _("按整改率从高到低排名；整改率相同的，逾期未整改数少者在前；仍相同的，按期整改率高者在前。")
+
+# The figures compared with the same period last year, with the list filter each drills down with.
+COMPARED = (
+    ("found", {}),
+    ("closed", {"closure": "closed"}),
+    ("closure_rate", None),
+    ("closed_on_time", {"closure": "on_time"}),
+    ("closed_late", {"closure": "late"}),
+    ("reopened_closed", {"closure": "reopened"}),
+    ("on_time_rate", None),
+    ("reopened_rate", None),
+    ("overdue_open", {"overdue": "true"}),
+    ("avg_days_to_close", None),
+    ("major_found", {"level": "major"}),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
+
+    def a_year_before(self) -> Period:
+        return Period(self.kind, _year_before(self.start), _year_before(self.end))
+
+
+def _year_before(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _month_end(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def preset(kind: str, today: datetime.date) -> Period:
+    """This month, quarter or year, to its last day: whole months, which the rollup answers."""
+    if kind == "month":
+        return Period(kind, today.replace(day=1), _month_end(today))
+    if kind == "quarter":
+        first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        return Period(kind, first, _month_end(first.replace(month=first.month + 2)))
+    return Period("year", today.replace(month=1, day=1), today.replace(month=12, day=31))
+
+
+def area_dimension(region: Region) -> str:
+    """What a region's dashboard compares: a county its townships, anything above its counties."""
+    return "township" if region.level == RegionLevel.COUNTY else "county"
+
+
+@dataclass
+class Links:
+    """Hazard-list URLs with the dashboard's scope and period already in them."""
+
+    region: Region
+    period: Period
+    base: str = field(default_factory=lambda: reverse("hazards:list"))
+
+    def to(self, *, period: Period | None = None, whole_period: bool = True, **filters: str) -> str:
+        params: dict[str, str] = {"counted": "true", "region": self.region.code}
+        if whole_period:
+            chosen = period or self.period
+            params |= {"found_from": chosen.start.isoformat(), "found_to": chosen.end.isoformat()}
+        params |= filters
+        return f"{self.base}?{urlencode(params)}"
+
+
+def _number(value: metrics.Value) -> float | int | None:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def comparison(user: User, region: Region, period: Period, links: Links) -> list[dict[str, Any]]:
+    """Item 7 of issue 11: the period's figures beside the same period a year earlier."""
+    earlier = period.a_year_before()
+    now = _table(user, region, period, ()).total
+    before = _table(user, region, earlier, ()).total
+    rows = []
+    for code, filters in COMPARED:
+        metric = metrics.METRIC_BY_CODE[code]
+        current, previous = now[code], before[code]
+        change = None
+        if isinstance(current, int) and isinstance(previous, int):
+            change = current - previous
+        elif current is not None and previous is not None:
+            change = _number(Decimal(current) - Decimal(previous))
+        rows.append(
+            {
+                "code": code,
+                "label": metric.label,
+                "kind": metric.kind,
+                "now": _number(current),
+                "before": _number(previous),
+                "change": change,
+                "now_url": links.to(**filters) if filters is not None else "",
+                "before_url": links.to(period=earlier, **filters) if filters is not None else "",
+            }
+        )
+    return rows
+
+
+def _table(user: User, region: Region, period: Period, group_by: tuple[str, ...]) -> live.Table:
+    query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
+    return tables.closure_table(user=user, query=query)
+
+
+def ranking_key(values: dict[str, metrics.Value]) -> tuple:
+    """RANKING_RULE: closure rate (no hazards: last), then fewer overdue, then on-time rate."""
+    rate = values["closure_rate"]
+    on_time = values["on_time_rate"]
+    return (
+        rate is None,
+        -(rate or 0),
+        values["overdue_open"],
+        -(on_time or 0),
+    )
+
+
+def areas(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
+    """Closure rate by county (or township), sorted, and the ranking with its rule."""
+    dimension = area_dimension(region)
+    table = _table(user, region, period, (dimension,))
+    ranked = sorted(table.rows, key=lambda row: ranking_key(row.values))
+    rows = []
+    previous_key, place = None, 0
+    for index, row in enumerate(ranked, start=1):
+        group, values = row.groups[0], row.values
+        key = ranking_key(values)
+        place = place if key == previous_key else index
+        previous_key = key
+        here = {dimension: group.code}
+        rows.append(
+            {
+                "rank": place if values["found"] else None,
+                "code": group.code,
+                "name": group.name,
+                "found": values["found"],
+                "closed": values["closed"],
+                "closure_rate": _number(values["closure_rate"]),
+                "overdue_open": values["overdue_open"],
+                "on_time_rate": _number(values["on_time_rate"]),
+                "found_url": links.to(**here),
+                "closed_url": links.to(closure="closed", **here),
+                "overdue_url": links.to(overdue="true", **here),
+                "on_time_url": links.to(closure="on_time", **here),
+                "dashboard_url": (reverse("reports:region", args=[group.code]) if dimension == "county" else ""),
+            }
+        )
+    return {"dimension": dimension, "label": table.dimensions[0].label, "rows": rows, "as_of": table.as_of}
+
+
+def heat(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
+    """Closure rate by area × top-level sector, with the found count for the tooltip."""
+    dimension = area_dimension(region)
+    table = _table(user, region, period, (dimension, "sector_group"))
+    xs: dict[str, str] = {}
+    ys: dict[str, str] = {}
+    cells = []
+    for row in table.rows:
+        area, sector = row.groups
+        xs.setdefault(area.code, area.name)
+        ys.setdefault(sector.code, sector.name)
+        if not row.values["found"]:
+            continue
+        cells.append(
+            {
+                "x": area.code,
+                "y": sector.code,
+                "rate": _number(row.values["closure_rate"]),
+                "found": row.values["found"],
+                "closed": row.values["closed"],
+                "url": links.to(**{dimension: area.code, "sector_group": sector.code}),
+            }
+        )
+    return {
+        "x": [{"code": c, "name": n} for c, n in xs.items()],
+        "y": [{"code": c, "name": n} for c, n in ys.items()],
+        "cells": cells,
+        "as_of": table.as_of,
+    }
+
+
+def trend(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
+    """Found and closed per month of the period's year, to the period's last month, beside the same
+    months a year earlier."""
+    this_year = Period("trend", period.end.replace(month=1, day=1), _month_end(period.end))
+    last_year = Period("trend", _year_before(this_year.start), _month_end(_year_before(this_year.end)))
+    series: dict[str, Any] = {"months": [], "as_of": None}
+    for name, chosen in (("now", this_year), ("before", last_year)):
+        table = _table(user, region, chosen, ("month",))
+        series["as_of"] = table.as_of
+        by_month = {row.groups[0].key: row.values for row in table.rows}
+        points = []
+        for month in months_between(chosen.start, chosen.end):
+            values = by_month.get(month) or metrics.evaluate(metrics.normalize({}))
+            code = f"{month:%Y-%m}"
+            points.append(
+                {
+                    "month": code,
+                    "found": values["found"],
+                    "closed": values["closed"],
+                    "found_url": links.to(whole_period=False, month=code),
+                    "closed_url": links.to(whole_period=False, month=code, closure="closed"),
+                }
+            )
+        series[name] = points
+    series["months"] = [f"{m.month}月" for m in months_between(this_year.start, this_year.end)]
+    series["year"], series["last_year"] = this_year.start.year, last_year.start.year
+    return series
+
+
+def _scoped(user: User, region: Region) -> QuerySet[Hazard]:
+    return Hazard.objects.visible_to(user).within(region)
+
+
+def overdue_board(user: User, region: Region, today: datetime.date) -> list[dict[str, Any]]:
+    """The open hazards past their deadline, most overdue first (now, whatever the period)."""
+    hazards = (
+        _scoped(user, region)
+        .overdue(today=today)
+        .select_related("responsible_unit")
+        .only("pk", "number", "title", "deadline", "status", "county_id", "region_id", "responsible_unit__name")
+        .order_by("deadline", "pk")[:BOARD_ROWS]
+    )
+    return [
+        {
+            "number": h.number,
+            "title": h.title,
+            "unit": h.responsible_unit.name if h.responsible_unit else "",
+            "county": (Region.cached.get(h.county_id) or region).name,
+            "deadline": h.deadline,
+            "days": h.days_overdue(today),
+            "url": reverse("hazards:detail", args=[h.pk]),
+        }
+        for h in hazards
+    ]
+
+
+def supervision_board(user: User, region: Region, today: datetime.date, links: Links) -> dict[str, Any]:
+    """Active 挂牌督办 listings: how many at each level, and the nearest supervision deadlines first."""
+    listings = SupervisionListing.objects.filter(lifted_at__isnull=True, hazard__in=_scoped(user, region).values("pk"))
+    counts = dict.fromkeys(AuthorityLevel.values, 0)
+    for level in listings.values_list("authority_level", flat=True):
+        counts[level] += 1
+    levels = [
+        {
+            "code": level,
+            "label": label,
+            "count": counts[level],
+            "url": links.to(whole_period=False, supervised="true", supervision_level=level),
+        }
+        for level, label in AuthorityLevel.choices
+    ]
+    rows = []
+    nearest = listings.select_related("hazard", "hazard__responsible_unit").order_by("deadline", "pk")[:BOARD_ROWS]
+    labels = dict(AuthorityLevel.choices)
+    for listing in nearest:
+        hazard = listing.hazard
+        rows.append(
+            {
+                "number": hazard.number,
+                "title": hazard.title,
+                "unit": hazard.responsible_unit.name if hazard.responsible_unit else "",
+                "level": labels.get(listing.authority_level, listing.authority_level),
+                "deadline": listing.deadline,
+                "days_left": (listing.deadline - today).days,
+                "days_late": max((today - listing.deadline).days, 0),
+                "url": reverse("hazards:detail", args=[hazard.pk]),
+            }
+        )
+    return {"levels": levels, "rows": rows, "url": links.to(whole_period=False, supervised="true")}
+
+
+def dashboard(*, user: User, region: Region, period: Period) -> dict[str, Any]:
+    """Everything one dashboard page shows; ``charts`` goes to the page's script as JSON."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    links = Links(region=region, period=period)
+    by_area = areas(user, region, period, links)
+    heat_map = heat(user, region, period, links)
+    monthly = trend(user, region, period, links)
+    as_of = min(by_area.pop("as_of"), heat_map.pop("as_of"), monthly.pop("as_of"))
+    charts = {
+        "areas": [
+            {"name": r["name"], "rate": r["closure_rate"], "found": r["found"], "url": r["found_url"]}
+            for r in sorted(by_area["rows"], key=lambda r: (r["closure_rate"] is None, -(r["closure_rate"] or 0)))
+        ],
+        "heat": heat_map,
+        "trend": monthly,
+    }
+    return {
+        "as_of": as_of,
+        "now": now,
+        "areas": by_area,
+        "charts": charts,
+        "comparison": comparison(user, region, period, links),
+        "overdue": overdue_board(user, region, today),
+        "overdue_url": links.to(whole_period=False, overdue="true", ordering="deadline"),
+        "supervision": supervision_board(user, region, today, links),
+        "ranking_rule": RANKING_RULE,
+    }
