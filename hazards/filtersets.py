@@ -45,6 +45,8 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
 class MonthField(forms.CharField):
     """A month as ``YYYY-MM``, read as its first day."""
 
+    schema_bounds = {"pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"}  # core.api.schema
+
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
