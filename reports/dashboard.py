@@ -9,12 +9,12 @@ is compared with the same period one year earlier.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from accounts.choices import RegionLevel
 from accounts.models import Region, User
 from hazards.choices import AuthorityLevel
 from hazards.models import Hazard, SupervisionListing
+from hazards.querysets import HazardQuerySet
 from reports import live, metrics, tables
 from reports.dimensions import months_between
 
@@ -34,7 +35,7 @@ PERIODS = {"month": _("本月"), "quarter": _("本季度"), "year": _("本年"),
 RANKING_RULE = _("按整改率从高到低排名；整改率相同的，逾期未整改数少者在前；仍相同的，按期整改率高者在前。")
 
 # The figures compared with the same period last year, with the list filter each drills down with.
-COMPARED = (
+COMPARED: tuple[tuple[str, dict[str, str] | None], ...] = (
     ("found", {}),
     ("closed", {"closure": "closed"}),
     ("closure_rate", None),
@@ -97,12 +98,22 @@ class Links:
     period: Period
     base: str = field(default_factory=lambda: reverse("hazards:list"))
 
-    def to(self, *, period: Period | None = None, whole_period: bool = True, **filters: str) -> str:
+    def to(
+        self,
+        group: Mapping[str, str] | None = None,
+        /,
+        *,
+        period: Period | None = None,
+        whole_period: bool = True,
+        **filters: str,
+    ) -> str:
+        """The list of what a figure counts: the dashboard's region and period (or ``period``; none with
+        ``whole_period=False``), the figure's group and ``filters``."""
         params: dict[str, str] = {"counted": "true", "region": self.region.code}
         if whole_period:
             chosen = period or self.period
             params |= {"found_from": chosen.start.isoformat(), "found_to": chosen.end.isoformat()}
-        params |= filters
+        params |= {**(group or {}), **filters}
         return f"{self.base}?{urlencode(params)}"
 
 
@@ -119,7 +130,7 @@ def comparison(user: User, region: Region, period: Period, links: Links) -> list
     for code, filters in COMPARED:
         metric = metrics.METRIC_BY_CODE[code]
         current, previous = now[code], before[code]
-        change = None
+        change: float | int | None = None
         if isinstance(current, int) and isinstance(previous, int):
             change = current - previous
         elif current is not None and previous is not None:
@@ -132,8 +143,8 @@ def comparison(user: User, region: Region, period: Period, links: Links) -> list
                 "now": _number(current),
                 "before": _number(previous),
                 "change": change,
-                "now_url": links.to(**filters) if filters is not None else "",
-                "before_url": links.to(period=earlier, **filters) if filters is not None else "",
+                "now_url": links.to(filters) if filters is not None else "",
+                "before_url": links.to(filters, period=earlier) if filters is not None else "",
             }
         )
     return rows
@@ -179,10 +190,10 @@ def areas(user: User, region: Region, period: Period, links: Links) -> dict[str,
                 "closure_rate": _number(values["closure_rate"]),
                 "overdue_open": values["overdue_open"],
                 "on_time_rate": _number(values["on_time_rate"]),
-                "found_url": links.to(**here),
-                "closed_url": links.to(closure="closed", **here),
-                "overdue_url": links.to(overdue="true", **here),
-                "on_time_url": links.to(closure="on_time", **here),
+                "found_url": links.to(here),
+                "closed_url": links.to(here, closure="closed"),
+                "overdue_url": links.to(here, overdue="true"),
+                "on_time_url": links.to(here, closure="on_time"),
                 "dashboard_url": (reverse("reports:region", args=[group.code]) if dimension == "county" else ""),
             }
         )
@@ -209,7 +220,7 @@ def heat(user: User, region: Region, period: Period, links: Links) -> dict[str, 
                 "rate": _number(row.values["closure_rate"]),
                 "found": row.values["found"],
                 "closed": row.values["closed"],
-                "url": links.to(**{dimension: area.code, "sector_group": sector.code}),
+                "url": links.to({dimension: area.code, "sector_group": sector.code}),
             }
         )
     return {
@@ -249,8 +260,13 @@ def trend(user: User, region: Region, period: Period, links: Links) -> dict[str,
     return series
 
 
-def _scoped(user: User, region: Region) -> QuerySet[Hazard]:
+def _scoped(user: User, region: Region) -> HazardQuerySet:
     return Hazard.objects.visible_to(user).within(region)
+
+
+def _region_name(pk: int | None, default: Region) -> str:
+    region = Region.cached.get(pk)
+    return region.name if isinstance(region, Region) else default.name
 
 
 def overdue_board(user: User, region: Region, today: datetime.date) -> list[dict[str, Any]]:
@@ -267,7 +283,7 @@ def overdue_board(user: User, region: Region, today: datetime.date) -> list[dict
             "number": h.number,
             "title": h.title,
             "unit": h.responsible_unit.name if h.responsible_unit else "",
-            "county": (Region.cached.get(h.county_id) or region).name,
+            "county": _region_name(h.county_id, region),
             "deadline": h.deadline,
             "days": h.days_overdue(today),
             "url": reverse("hazards:detail", args=[h.pk]),
