@@ -9,8 +9,9 @@ is compared with the same period one year earlier.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -24,8 +25,8 @@ from accounts.models import Region, User
 from hazards.choices import AuthorityLevel
 from hazards.models import Hazard, SupervisionListing
 from hazards.querysets import HazardQuerySet
-from reports import live, metrics, tables
-from reports.dimensions import months_between
+from reports import live, metrics, rollup
+from reports.dimensions import DIMENSIONS, months_between
 
 BOARD_ROWS = 20
 
@@ -121,11 +122,44 @@ def _number(value: metrics.Value) -> float | int | None:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def comparison(user: User, region: Region, period: Period, links: Links) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Measured:
+    """The measures of one query's groups: from the rollup when it can answer, else live (as
+    ``reports.tables``, one level lower, so that one query feeds several figures)."""
+
+    query: live.StatsQuery
+    found: live.Measures
+    today: datetime.date
+    as_of: datetime.datetime
+
+    def collapse(self, *keep: int) -> live.Measures:
+        """The measures summed over the dimensions not kept (by position)."""
+        parts: dict[tuple, list] = defaultdict(list)
+        for key, values in self.found.items():
+            parts[tuple(key[i] for i in keep)].append(values)
+        return {key: metrics.add(rows) for key, rows in parts.items()}
+
+    def total(self) -> dict[str, metrics.Value]:
+        return metrics.evaluate(metrics.add(self.found.values()))
+
+
+def measured(user: User, region: Region, period: Period, group_by: tuple[str, ...]) -> Measured:
+    query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
+    dimensions = tuple(DIMENSIONS[code] for code in group_by)
+    stored = rollup.grouped(user=user, query=query, dimensions=dimensions)
+    if stored is not None:
+        return Measured(query, stored.found, stored.today, stored.as_of)
+    as_of = timezone.now()
+    today = timezone.localdate(as_of)
+    found = live.grouped_measures(live.hazards_for(user, query), dimensions, metrics.measures(today))
+    return Measured(query, found, today, as_of)
+
+
+def comparison(
+    now: dict[str, metrics.Value], before: dict[str, metrics.Value], period: Period, links: Links
+) -> list[dict[str, Any]]:
     """Item 7 of issue 11: the period's figures beside the same period a year earlier."""
     earlier = period.a_year_before()
-    now = _table(user, region, period, ()).total
-    before = _table(user, region, earlier, ()).total
     rows = []
     for code, filters in COMPARED:
         metric = metrics.METRIC_BY_CODE[code]
@@ -150,11 +184,6 @@ def comparison(user: User, region: Region, period: Period, links: Links) -> list
     return rows
 
 
-def _table(user: User, region: Region, period: Period, group_by: tuple[str, ...]) -> live.Table:
-    query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
-    return tables.closure_table(user=user, query=query)
-
-
 def ranking_key(values: dict[str, metrics.Value]) -> tuple:
     """RANKING_RULE: closure rate (no hazards: last), then fewer overdue, then on-time rate."""
     rate = values["closure_rate"]
@@ -167,10 +196,13 @@ def ranking_key(values: dict[str, metrics.Value]) -> tuple:
     )
 
 
-def areas(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
-    """Closure rate by county (or township), sorted, and the ranking with its rule."""
-    dimension = area_dimension(region)
-    table = _table(user, region, period, (dimension,))
+def areas(user: User, by_sector: Measured, links: Links) -> dict[str, Any]:
+    """Closure rate by county (or township), and the ranking with its rule."""
+    dimension = by_sector.query.group_by[0]
+    query = replace(by_sector.query, group_by=(dimension,))
+    table = live.assemble(
+        user=user, query=query, found=by_sector.collapse(0), today=by_sector.today, as_of=by_sector.as_of
+    )
     ranked = sorted(table.rows, key=lambda row: ranking_key(row.values))
     rows = []
     previous_key, place = None, 0
@@ -197,59 +229,64 @@ def areas(user: User, region: Region, period: Period, links: Links) -> dict[str,
                 "dashboard_url": (reverse("reports:region", args=[group.code]) if dimension == "county" else ""),
             }
         )
-    return {"dimension": dimension, "label": table.dimensions[0].label, "rows": rows, "as_of": table.as_of}
+    return {"dimension": dimension, "label": table.dimensions[0].label, "rows": rows}
 
 
-def heat(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
-    """Closure rate by area × top-level sector, with the found count for the tooltip."""
-    dimension = area_dimension(region)
-    table = _table(user, region, period, (dimension, "sector_group"))
-    xs: dict[str, str] = {}
-    ys: dict[str, str] = {}
+CLOSURE_RATE = metrics.METRIC_BY_CODE["closure_rate"]
+
+
+def heat(user: User, by_sector: Measured, links: Links) -> dict[str, Any]:
+    """Closure rate by area × top-level sector, with found and closed for the tooltip."""
+    dimension, _group = by_sector.query.group_by
+    scope = live.scope_for(user, by_sector.query, by_sector.today)
+    axes = [
+        DIMENSIONS[code].groups(scope, {key[i] for key in by_sector.found})
+        for i, code in enumerate(by_sector.query.group_by)
+    ]
     cells = []
-    for row in table.rows:
-        area, sector = row.groups
-        xs.setdefault(area.code, area.name)
-        ys.setdefault(sector.code, sector.name)
-        if not row.values["found"]:
-            continue
-        cells.append(
-            {
-                "x": area.code,
-                "y": sector.code,
-                "rate": _number(row.values["closure_rate"]),
-                "found": row.values["found"],
-                "closed": row.values["closed"],
-                "url": links.to({dimension: area.code, "sector_group": sector.code}),
-            }
-        )
+    for area in axes[0]:
+        for sector in axes[1]:
+            values = by_sector.found.get((area.key, sector.key))
+            if not values or not values["found"]:
+                continue
+            cells.append(
+                {
+                    "x": area.code,
+                    "y": sector.code,
+                    "rate": _number(CLOSURE_RATE.compute(values)),
+                    "found": values["found"],
+                    "closed": values["closed"],
+                    "url": links.to({dimension: area.code, "sector_group": sector.code}),
+                }
+            )
     return {
-        "x": [{"code": c, "name": n} for c, n in xs.items()],
-        "y": [{"code": c, "name": n} for c, n in ys.items()],
+        "x": [group.as_dict() for group in axes[0]],
+        "y": [group.as_dict() for group in axes[1]],
         "cells": cells,
-        "as_of": table.as_of,
     }
 
 
-def trend(user: User, region: Region, period: Period, links: Links) -> dict[str, Any]:
-    """Found and closed per month of the period's year, to the period's last month, beside the same
-    months a year earlier."""
+def trend_months(period: Period) -> tuple[Period, Period]:
+    """The months the trend shows: the period's year to its last month, and the same a year earlier."""
     this_year = Period("trend", period.end.replace(month=1, day=1), _month_end(period.end))
-    last_year = Period("trend", _year_before(this_year.start), _month_end(_year_before(this_year.end)))
-    series: dict[str, Any] = {"months": [], "as_of": None}
+    return this_year, Period("trend", _year_before(this_year.start), _month_end(_year_before(this_year.end)))
+
+
+def trend(by_month: Measured, period: Period, links: Links) -> dict[str, Any]:
+    """Found and closed per month of the period's year, to the period's last month, beside the same
+    months a year earlier (``by_month`` covers both)."""
+    this_year, last_year = trend_months(period)
+    series: dict[str, Any] = {}
     for name, chosen in (("now", this_year), ("before", last_year)):
-        table = _table(user, region, chosen, ("month",))
-        series["as_of"] = table.as_of
-        by_month = {row.groups[0].key: row.values for row in table.rows}
         points = []
         for month in months_between(chosen.start, chosen.end):
-            values = by_month.get(month) or metrics.evaluate(metrics.normalize({}))
+            values = by_month.found.get((month,), {})
             code = f"{month:%Y-%m}"
             points.append(
                 {
                     "month": code,
-                    "found": values["found"],
-                    "closed": values["closed"],
+                    "found": values.get("found", 0),
+                    "closed": values.get("closed", 0),
                     "found_url": links.to(whole_period=False, month=code),
                     "closed_url": links.to(whole_period=False, month=code, closure="closed"),
                 }
@@ -328,28 +365,31 @@ def supervision_board(user: User, region: Region, today: datetime.date, links: L
 
 
 def dashboard(*, user: User, region: Region, period: Period) -> dict[str, Any]:
-    """Everything one dashboard page shows; ``charts`` goes to the page's script as JSON."""
+    """Everything one dashboard page shows; ``charts`` goes to the page's script as JSON. Three report
+    queries: the period by area × top-level sector (the bars, the heat map, the ranking and the total),
+    the months of the trend over two years, and the total of the same period a year earlier."""
     now = timezone.now()
     today = timezone.localdate(now)
     links = Links(region=region, period=period)
-    by_area = areas(user, region, period, links)
-    heat_map = heat(user, region, period, links)
-    monthly = trend(user, region, period, links)
-    as_of = min(by_area.pop("as_of"), heat_map.pop("as_of"), monthly.pop("as_of"))
+    by_sector = measured(user, region, period, (area_dimension(region), "sector_group"))
+    this_year, last_year = trend_months(period)
+    by_month = measured(user, region, Period("trend", last_year.start, this_year.end), ("month",))
+    a_year_before = measured(user, region, period.a_year_before(), ())
+    by_area = areas(user, by_sector, links)
     charts = {
         "areas": [
             {"name": r["name"], "rate": r["closure_rate"], "found": r["found"], "url": r["found_url"]}
             for r in sorted(by_area["rows"], key=lambda r: (r["closure_rate"] is None, -(r["closure_rate"] or 0)))
         ],
-        "heat": heat_map,
-        "trend": monthly,
+        "heat": heat(user, by_sector, links),
+        "trend": trend(by_month, period, links),
     }
     return {
-        "as_of": as_of,
+        "as_of": min(by_sector.as_of, by_month.as_of, a_year_before.as_of),
         "now": now,
         "areas": by_area,
         "charts": charts,
-        "comparison": comparison(user, region, period, links),
+        "comparison": comparison(by_sector.total(), a_year_before.total(), period, links),
         "overdue": overdue_board(user, region, today),
         "overdue_url": links.to(whole_period=False, overdue="true", ordering="deadline"),
         "supervision": supervision_board(user, region, today, links),
