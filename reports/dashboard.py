@@ -143,15 +143,25 @@ class Measured:
         return metrics.evaluate(metrics.add(self.found.values()))
 
 
-def measured(user: User, region: Region, period: Period, group_by: tuple[str, ...]) -> Measured:
+# What the dashboard's figures are computed from (COMPARED and the ranking's columns): the per-level
+# measures. The rest (listings, plans, funds) is not summed, which halves the page's SQL time;
+# tests/reports/test_dashboard.py holds the figures shown to the full tables'.
+DASHBOARD_MEASURES = tuple(f"{prefix}{name}" for prefix in ("general_", "major_") for name in metrics.PER_LEVEL)
+TREND_MEASURES = ("general_found", "major_found", "general_closed", "major_closed")
+
+
+def measured(
+    user: User, region: Region, period: Period, group_by: tuple[str, ...], names: tuple[str, ...] = DASHBOARD_MEASURES
+) -> Measured:
     query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
     dimensions = tuple(DIMENSIONS[code] for code in group_by)
-    stored = rollup.grouped(user=user, query=query, dimensions=dimensions)
+    stored = rollup.grouped(user=user, query=query, dimensions=dimensions, names=names)
     if stored is not None:
         return Measured(query, stored.found, stored.today, stored.as_of)
     as_of = timezone.now()
     today = timezone.localdate(as_of)
-    found = live.grouped_measures(live.hazards_for(user, query), dimensions, metrics.measures(today))
+    aggregates = {name: aggregate for name, aggregate in metrics.measures(today).items() if name in names}
+    found = live.grouped_measures(live.hazards_for(user, query), dimensions, aggregates)
     return Measured(query, found, today, as_of)
 
 
@@ -373,7 +383,7 @@ def dashboard(*, user: User, region: Region, period: Period) -> dict[str, Any]:
     links = Links(region=region, period=period)
     by_sector = measured(user, region, period, (area_dimension(region), "sector_group"))
     this_year, last_year = trend_months(period)
-    by_month = measured(user, region, Period("trend", last_year.start, this_year.end), ("month",))
+    by_month = measured(user, region, Period("trend", last_year.start, this_year.end), ("month",), TREND_MEASURES)
     a_year_before = measured(user, region, period.a_year_before(), ())
     by_area = areas(user, by_sector, links)
     charts = {

@@ -3,6 +3,7 @@ period last year; every figure of the dashboard drills down to as many hazards i
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -302,3 +303,27 @@ def test_a_rejection_drills_down_to_the_reopened_list(ledger, as_user, time_mach
     response = as_user(ledger.world.hq_officer).get(url)
     assert [row.number for row in response.context["hazards"]] == [ledger.h4.number]
     assert "退回后销号" in response.content.decode()
+
+
+@pytest.mark.parametrize("from_rollup", [False, True])
+def test_the_figures_shown_are_those_of_the_full_tables(ledger, as_user, time_machine, from_rollup):
+    """The dashboard sums only the measures it shows; what it shows equals the full computation."""
+    reject_then_close(ledger, time_machine)
+    if from_rollup:
+        rollup.rebuild()
+    user = ledger.world.city_office
+    year = {"found_after": datetime.date(2026, 1, 1), "found_before": datetime.date(2026, 12, 31)}
+    context = page(as_user, user)
+    full = tables.closure_table(user=user, query=StatsQuery(**year))
+    assert full.source.startswith("rollup:") == from_rollup
+    for row in context["comparison"]:
+        expected = full.total[row["code"]]
+        assert row["now"] == (float(expected) if isinstance(expected, Decimal) else expected), row
+    by_county = tables.closure_table(user=user, query=StatsQuery(group_by=("county",), **year))
+    expected_rows = {r.groups[0].code: r.values for r in by_county.rows}
+    for row in context["areas"]["rows"]:
+        values = expected_rows[row["code"]]
+        for code in ("found", "closed", "overdue_open"):
+            assert row[code] == values[code], (row, code)
+        for code in ("closure_rate", "on_time_rate"):
+            assert row[code] == (None if values[code] is None else float(values[code])), (row, code)
