@@ -9,6 +9,8 @@ is compared with the same period one year earlier.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +32,7 @@ from reports import live, metrics, rollup
 from reports.dimensions import DIMENSIONS, months_between
 
 BOARD_ROWS = 20
+KEEP_SUMS = 3600  # seconds; the key holds the rollup's version, this only bounds the cache
 
 PERIODS = {"month": _("本月"), "quarter": _("本季度"), "year": _("本年"), "custom": _("自定义")}
 
@@ -115,7 +119,17 @@ class Links:
             chosen = period or self.period
             params |= {"found_from": chosen.start.isoformat(), "found_to": chosen.end.isoformat()}
         params |= {**(group or {}), **filters}
-        return f"{self.base}?{urlencode(params)}"
+        return f"{self.base}?{_query_string(params)}"
+
+
+# Codes, dates and choices need no escaping; a page of ~400 links spent ~30 ms in urlencode.
+_PLAIN = re.compile(r"^[A-Za-z0-9_.-]*$")
+
+
+def _query_string(params: Mapping[str, str]) -> str:
+    if all(_PLAIN.match(value) for value in params.values()):
+        return "&".join(f"{name}={value}" for name, value in params.items())
+    return urlencode(params)
 
 
 def _number(value: metrics.Value) -> float | int | None:
@@ -155,8 +169,24 @@ def measured(
 ) -> Measured:
     query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
     dimensions = tuple(DIMENSIONS[code] for code in group_by)
+    # As the stats API keeps its answers: while the rollup's rows do not change, their sums do not.
+    version = rollup.version_for(user, query)
+    key = None
+    if version is not None:
+        who = (user.pk, user.role, user.unit_id, user.region_id, user.is_superuser)
+        key = (
+            "reports:dashboard:"
+            + hashlib.sha256(
+                repr((version[0], who, group_by, period.start, period.end, region.pk, names)).encode()
+            ).hexdigest()[:32]
+        )
+        kept = cache.get(key)
+        if kept is not None:
+            return Measured(query, kept, timezone.localdate(), version[1])
     stored = rollup.grouped(user=user, query=query, dimensions=dimensions, names=names)
     if stored is not None:
+        if key is not None:
+            cache.set(key, stored.found, KEEP_SUMS)
         return Measured(query, stored.found, stored.today, stored.as_of)
     as_of = timezone.now()
     today = timezone.localdate(as_of)
