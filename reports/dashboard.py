@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RegionLevel
 from accounts.models import Region, User
 from hazards.choices import AuthorityLevel
-from hazards.models import Hazard, SupervisionListing
+from hazards.models import Hazard
 from hazards.querysets import HazardQuerySet
 from reports import live, metrics, rollup
 from reports.dimensions import DIMENSIONS, months_between
@@ -370,10 +371,14 @@ def overdue_board(user: User, region: Region, today: datetime.date) -> list[dict
 
 
 def supervision_board(user: User, region: Region, today: datetime.date, links: Links) -> dict[str, Any]:
-    """Active 挂牌督办 listings: how many at each level, and the nearest supervision deadlines first."""
-    listings = SupervisionListing.objects.filter(lifted_at__isnull=True, hazard__in=_scoped(user, region).values("pk"))
+    """Active 挂牌督办 listings: how many at each level, and the nearest supervision deadlines first.
+
+    Read from the hazards joined to their active listing (an open hazard has at most one listing, and
+    all its listings are active: they are lifted only on 销号 or 作废), so PostgreSQL starts from the few
+    active listings; ``listing.hazard_id IN (the city's hazards)`` hashed a million ids (70 ms)."""
+    listed = _scoped(user, region).filter(supervision_listings__lifted_at__isnull=True)
     counts = dict.fromkeys(AuthorityLevel.values, 0)
-    for level in listings.values_list("authority_level", flat=True):
+    for level in listed.values_list("supervision_listings__authority_level", flat=True):
         counts[level] += 1
     levels = [
         {
@@ -384,23 +389,29 @@ def supervision_board(user: User, region: Region, today: datetime.date, links: L
         }
         for level, label in AuthorityLevel.choices
     ]
-    rows = []
-    nearest = listings.select_related("hazard", "hazard__responsible_unit").order_by("deadline", "pk")[:BOARD_ROWS]
-    labels = dict(AuthorityLevel.choices)
-    for listing in nearest:
-        hazard = listing.hazard
-        rows.append(
-            {
-                "number": hazard.number,
-                "title": hazard.title,
-                "unit": hazard.responsible_unit.name if hazard.responsible_unit else "",
-                "level": labels.get(listing.authority_level, listing.authority_level),
-                "deadline": listing.deadline,
-                "days_left": (listing.deadline - today).days,
-                "days_late": max((today - listing.deadline).days, 0),
-                "url": reverse("hazards:detail", args=[hazard.pk]),
-            }
+    nearest = (
+        listed.annotate(
+            listing_deadline=F("supervision_listings__deadline"),
+            listing_level=F("supervision_listings__authority_level"),
         )
+        .select_related("responsible_unit")
+        .only("pk", "number", "title", "responsible_unit__name")
+        .order_by("listing_deadline", "pk")[:BOARD_ROWS]
+    )
+    labels = dict(AuthorityLevel.choices)
+    rows = [
+        {
+            "number": hazard.number,
+            "title": hazard.title,
+            "unit": hazard.responsible_unit.name if hazard.responsible_unit else "",
+            "level": labels.get(hazard.listing_level, hazard.listing_level),
+            "deadline": hazard.listing_deadline,
+            "days_left": (hazard.listing_deadline - today).days,
+            "days_late": max((today - hazard.listing_deadline).days, 0),
+            "url": reverse("hazards:detail", args=[hazard.pk]),
+        }
+        for hazard in nearest
+    ]
     return {"levels": levels, "rows": rows, "url": links.to(whole_period=False, supervised="true")}
 
 
