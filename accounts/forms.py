@@ -44,3 +44,5 @@ class RegionCascadeQuery(forms.Form):
 class UnitOptionsQuery(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     unit = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
+    # The same picker chooses 登记's inspected unit.
+    inspected_unit = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)

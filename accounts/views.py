@@ -67,17 +67,19 @@ def region_cascade_view(request: HttpRequest) -> HttpResponse:
 def unit_options(request: HttpRequest) -> HttpResponse:
     """``<option>``s of active units in the user's jurisdiction matching ``q`` (name, credit code, pinyin).
 
-    The unit already chosen (``unit``) stays chosen and listed; with none chosen, a single match is.
+    The unit already chosen (``unit``, or ``inspected_unit`` for 登记's picker) stays chosen and listed; with
+    none chosen, a single match is.
     """
     query = UnitOptionsQuery(request.GET)
     if not query.is_valid():
         return HttpResponseBadRequest(_("查询参数有误。"))
     active = ResponsibleUnit.objects.visible_to(request.user).filter(is_active=True).only("pk", "name", "credit_code")
     units = list(active.search(query.cleaned_data["q"]).order_by("name")[:UNIT_OPTIONS_SHOWN])
-    chosen = query.cleaned_data["unit"]
+    chosen = query.cleaned_data["unit"] or query.cleaned_data["inspected_unit"]
     current = active.filter(pk=chosen).first() if chosen is not None else None
     if current is not None and current not in units:
         units.insert(0, current)
     if current is None and len(units) == 1:
         current = units[0]
-    return render(request, "accounts/unit_options.html", {"units": units, "chosen": current})
+    label = _("被检查单位") if "inspected_unit" in request.GET else _("责任单位")
+    return render(request, "accounts/unit_options.html", {"units": units, "chosen": current, "label": label})

@@ -70,4 +70,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=0, minute=5),
         "options": {"expires": 3600},
     },
+    # Export files (reports.exports) are their owner's for 24 h after they were made: each hour the expired
+    # ones are deleted, their jobs kept to say so. A missed run only keeps a file an hour longer.
+    "reports-expire-exports": {
+        "task": "reports.tasks.expire_exports",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
 }

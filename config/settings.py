@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With the user known, so its page can draw the navbar; inert unless DEBUG.
+    "core.middleware.DebugNotFoundMiddleware",
     # Last, so that its page has the user; nothing before it reads the body.
     "core.middleware.RequestSizeLimitMiddleware",
 ]

@@ -28,10 +28,10 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     *auth_urlpatterns,
     path("", include("hazards.urls")),
-    path("reports/", include("reports.urls")),
     path("", include("inspections.urls")),
     path("", include("accounts.urls")),
     path("", include("reminders.urls")),
+    path("", include("reports.urls")),
     path("", include("core.urls")),
 ]
 

@@ -126,3 +126,17 @@ def jobs_tidy(*, now: datetime.datetime | None = None) -> tuple[int, int]:
             job.result.storage.delete(job.result.name)
         deleted += Job.objects.filter(pk=job.pk).delete()[0]
     return failed, deleted
+
+
+def jobs_discard_results(*, kind: str, finished_before: datetime.datetime) -> int:
+    """Delete the result files of ``kind``'s jobs finished before ``finished_before`` (an export's file
+    expires sooner than the job's record: ``KEEP_FOR``); the job stays, with no file. Returns how many
+    files went; safe to run twice."""
+    discarded = 0
+    old = Job.objects.filter(kind=kind, state=JobState.SUCCEEDED, finished_at__lt=finished_before).exclude(result="")
+    for job in old.only("pk", "result").iterator():
+        name = job.result.name
+        if name and Job.objects.filter(pk=job.pk, result=name).update(result="") == 1:
+            job.result.storage.delete(name)
+            discarded += 1
+    return discarded

@@ -1,4 +1,4 @@
-"""Two guards every response passes through.
+"""Guards every response passes through.
 
 ``RequestSizeLimitMiddleware``: a request body over ``REQUEST_MAX_BYTES`` is refused from its
 Content-Length, before a byte is read. Django counts only the non-file part of a form against
@@ -9,6 +9,10 @@ first (README, 部署).
 ``SecurityHeadersMiddleware``: the security headers Django's SecurityMiddleware does not send (before
 Django 6): a Content Security Policy and a Permissions Policy, from settings. A view that needs another
 policy sets its own header.
+
+``DebugNotFoundMiddleware``: with ``DEBUG`` on (``make run``) Django answers a 404 with its English debug
+page instead of calling ``handler404``; this puts the same answer as production in its place (the
+Chinese page, or the API's JSON error under /api/), so trying the system locally shows what users see.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from core.api.errors import error_body
+from core.api.errors import api_aware_404, error_body
 
 
 class RequestSizeLimitMiddleware:
@@ -43,6 +47,18 @@ class RequestSizeLimitMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("too_large", message), status=413)
         return render(request, "413.html", {"message": message}, status=413)
+
+
+class DebugNotFoundMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        is_page = response.get("Content-Type", "").startswith("text/html")
+        if settings.DEBUG and response.status_code == 404 and is_page:
+            return api_aware_404(request)
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections import Counter
-
-from django.utils import timezone
 
 from accounts.choices import UnitKind
 from demo.places import HONGQI, City, CountyCast, Place
 from demo.stories import DUE_LATER, DUE_SOON, OVERDUE, Outline, Plan, Played, Story
 from hazards import services
-from hazards.choices import OPEN_STATUSES, AuthorityLevel, ExtensionStatus, Status
+from hazards.choices import OPEN_STATUSES, ExtensionStatus, Status
 
 HAZARD_COUNT = 3000
 MAJOR_SHARE = 0.095
@@ -136,25 +133,9 @@ def plan_hazards(city: City, *, today: datetime.date, now: datetime.datetime) ->
     return plans
 
 
-def number_notices(plans: list[Plan]) -> None:
-    """督办通知书文号 such as 新安委办督〔2026〕3号, numbered per authority and year in order of listing."""
-    issued: Counter[tuple[str, int]] = Counter()
-    notices = sorted((p.notice for p in plans if p.notice), key=lambda n: n.listed_at)
-    for notice in notices:
-        prefix = {
-            AuthorityLevel.PROVINCE: "豫安委办督",
-            AuthorityLevel.CITY: "新安委办督",
-            AuthorityLevel.COUNTY: f"{notice.county_name}安委办督",
-        }[notice.authority_level]
-        year = timezone.localtime(notice.listed_at).year
-        issued[prefix, year] += 1
-        notice.number = f"{prefix}〔{year}〕{issued[prefix, year]}号"
-
-
 def play(plans: list[Plan]) -> None:
     """Every step of every story through the services, one story at a time in order of discovery,
     recorded as a history batch: the services check and decide each step, the rows are written in bulk."""
-    number_notices(plans)
     with services.recording_history():
         for plan in sorted(plans, key=lambda p: p.details.found_at or p.steps[0].at):
             played = Played()

@@ -19,6 +19,7 @@ from accounts.choices import RegionLevel, Role, UnitKind
 from accounts.models import Region, ResponsibleUnit, Sector, SupervisingDepartment, User
 from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 from demo import words
+from hazards.choices import AuthorityLevel
 
 DEMO_PASSWORD = "demo12345"
 PROVINCE = ("410000", "河南省")
@@ -71,6 +72,8 @@ class CountyCast:
     officer: User
     supervisor: User
     places: tuple[Place, ...]
+    # Who lists a hazard here for 挂牌督办 at each level: a supervisor lists at their own level or below.
+    listers: dict[AuthorityLevel, User]
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,8 @@ def user_specs(units: list[UnitSpec]) -> list[UserSpec]:
     specs = [
         UserSpec("admin", Role.ADMINISTRATOR, "孙立新"),
         UserSpec("city", Role.MUNICIPAL_OFFICE, "王海燕", CITY[0]),
+        UserSpec("city_supervisor", Role.SUPERVISOR, "陈志强", CITY[0]),
+        UserSpec("province_supervisor", Role.SUPERVISOR, "周文斌", PROVINCE[0]),
         UserSpec("api_client", Role.API_CLIENT, "市安全生产信息平台", CITY[0]),
     ]
     named = {
@@ -455,6 +460,11 @@ def build_city() -> City:
             officer=staff[county.code, Role.COUNTY_OFFICER],
             supervisor=staff[county.code, Role.SUPERVISOR],
             places=tuple(places[u.name] for u in unit_rows if u.region.startswith(county.code)),
+            listers={
+                AuthorityLevel.PROVINCE: staff[PROVINCE[0], Role.SUPERVISOR],
+                AuthorityLevel.CITY: staff[CITY[0], Role.SUPERVISOR],
+                AuthorityLevel.COUNTY: staff[county.code, Role.SUPERVISOR],
+            },
         )
         for county in counties()
     )

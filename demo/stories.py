@@ -107,22 +107,11 @@ class Step:
 
 
 @dataclass
-class Notice:
-    """A 督办通知书 to be numbered: ``ledger`` gives the numbers per authority and year in order of listing."""
-
-    authority_level: AuthorityLevel
-    county_name: str
-    listed_at: datetime.datetime
-    number: str = ""
-
-
-@dataclass
 class Plan:
     """The story of one hazard, ready to be played in order of discovery."""
 
     details: services.HazardDetails
     steps: list[Step] = field(default_factory=list)
-    notice: Notice | None = None
 
 
 @functools.cache
@@ -285,23 +274,16 @@ class Story:
     def _supervise(self) -> None:
         self._later(0, 5)
         level = self.rng.choices(list(AuthorityLevel), weights=(1, 3, 6))[0]
-        authority = {
-            AuthorityLevel.PROVINCE: "河南省安全生产委员会办公室",
-            AuthorityLevel.CITY: "新乡市安全生产委员会办公室",
-            AuthorityLevel.COUNTY: f"{self.cast.county.name}安全生产委员会办公室",
-        }[level]
-        supervisor, at = self.cast.supervisor, self.clock.at(self.day)
+        # Each level's own supervisor lists; the authority and the 文号 (in order of listing, per office and
+        # year, when the history batch is written) follow from the level.
+        supervisor, at = self.cast.listers[level], self.clock.at(self.day)
         deadline = self.day + self.rng.randint(30, 90) * DAY
-        # The notice number (督办通知书文号) is given later, in date order across the city: see ledger.py.
-        notice = self.plan.notice = Notice(level, self.cast.county.name, at)
 
         def play(played: Played) -> None:
             services.supervision_start(
                 hazard=played.listed,
                 by=supervisor,
                 authority_level=level,
-                authority=authority,
-                notice_number=notice.number,
                 requirements=words.SUPERVISION_REQUIREMENTS,
                 deadline=deadline,
                 at=at,

@@ -168,6 +168,7 @@ class SupervisionListingInline(ReadOnlyInline):
     model = SupervisionListing
     fields = (
         "authority_level",
+        "authority_region",
         "authority",
         "notice_number",
         "requirements",
@@ -177,7 +178,7 @@ class SupervisionListingInline(ReadOnlyInline):
         "lifted_by",
         "lifted_at",
     )
-    select_related = ("listed_by", "lifted_by")
+    select_related = ("listed_by", "lifted_by", "authority_region")
 
 
 _LISTING_FIELDS = (
@@ -195,6 +196,7 @@ _LISTING_FIELDS = (
     "factor",
     "source",
     "found_at",
+    "inspected_unit",
     "found_by",
 )
 _HANDOVER_FIELDS = (

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RegionLevel
 from accounts.models import Region, Sector, SupervisingDepartment
 from core import filters
+from hazards import search
 from hazards.choices import (
     OPEN_STATUSES,
     STAGE_STATUSES,
@@ -205,16 +206,8 @@ class HazardFilterSet(django_filters.FilterSet):
         if value.upper().startswith("YH-"):
             return queryset.filter(number__istartswith=value)
         # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
-        # ("htjx" finds 新乡市华泰机械…), and the person responsible.
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(title__icontains=value)
-            | Q(description__icontains=value)
-            | Q(address__icontains=value)
-            | Q(responsible_person__icontains=value)
-            | Q(responsible_unit__name__icontains=value)
-            | Q(responsible_unit__name_initials__contains=value.lower())
-        )
+        # ("htjx" finds 新乡市华泰机械…), and the person responsible; indexed on PostgreSQL (hazards/search.py).
+        return search.search(queryset, value, getattr(self.request, "user", None))
 
 
 # The report dimensions above, as the list page shows them when a figure drilled down to it.

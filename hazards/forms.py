@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, ResponsibleUnit, Sector, User
-from core.web.forms import ActionForm, BrowserForm, CascadeSelect, DateInput, MultipleFileField
+from core.web.forms import ActionForm, BrowserForm, CascadeSelect, DateInput, DateTimeInput, MultipleFileField
+from hazards import permissions
 from hazards.choices import (
     AuthorityLevel,
     Category,
@@ -27,6 +28,18 @@ from hazards.choices import (
 )
 from hazards.models import MAJOR_FIELDS, Hazard
 from hazards.services import HazardDetails, MajorDetails
+
+UNIT_OPTIONS_SHOWN = 30
+
+
+def unit_options(field: forms.BoundField) -> list[tuple[str, str, bool]]:
+    """A unit picker's first units by name plus the chosen one: its search box finds the rest."""
+    units = field.field.queryset.only("pk", "name", "credit_code").order_by("name")
+    value = str(field.value() or "")
+    shown = list(units[:UNIT_OPTIONS_SHOWN])
+    if value.isdigit() and all(str(unit.pk) != value for unit in shown):
+        shown = [*units.filter(pk=int(value)), *shown]
+    return [(str(unit.pk), unit.picker_label, str(unit.pk) == value) for unit in shown]
 
 
 class AssignForm(ActionForm):
@@ -52,16 +65,8 @@ class AssignForm(ActionForm):
         )
         self.fields["unit"].error_messages["invalid_choice"] = _("所选责任单位不在您的辖区内或已停用。")
 
-    UNIT_OPTIONS_SHOWN = 30
-
     def unit_options(self) -> list[tuple[str, str, bool]]:
-        """The first units by name plus the chosen one: the search box finds the rest."""
-        units = self.fields["unit"].queryset.only("pk", "name", "credit_code").order_by("name")
-        value = str(self["unit"].value() or "")
-        shown = list(units[: self.UNIT_OPTIONS_SHOWN])
-        if value.isdigit() and all(str(unit.pk) != value for unit in shown):
-            shown = [*units.filter(pk=int(value)), *shown]
-        return [(str(unit.pk), unit.picker_label, str(unit.pk) == value) for unit in shown]
+        return unit_options(self["unit"])
 
 
 class ReassignForm(AssignForm):
@@ -114,11 +119,24 @@ class ExtensionDecideForm(ActionForm):
 
 
 class SupervisionForm(ActionForm):
-    authority_level = forms.ChoiceField(choices=AuthorityLevel.choices, label=_("督办级别"))
-    authority = forms.CharField(max_length=128, label=_("督办单位"))
-    notice_number = forms.CharField(max_length=64, label=_("督办通知书文号"))
+    """挂牌督办 at the supervisor's own level or one below; the authority and the 文号 follow from it."""
+
+    authority_level = forms.ChoiceField(
+        choices=AuthorityLevel.choices,
+        label=_("督办级别"),
+        help_text=_("督办单位为该级别的安委办，通知书文号自动编号。"),
+    )
     requirements = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("督办要求"))
     deadline = forms.DateField(widget=DateInput, label=_("督办期限"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        levels = permissions.listing_levels(self.user)
+        field = self.fields["authority_level"]
+        field.choices = [(level.value, level.label) for level in levels]
+        field.error_messages["invalid_choice"] = _("您只能挂牌本级及以下的督办。")
+        if levels:
+            self.initial.setdefault("authority_level", levels[0].value)
 
 
 # --- 列单 ---------------------------------------------------------------------------------------------
@@ -139,6 +157,16 @@ class HazardForm(BrowserForm):
     source = forms.ChoiceField(choices=Source.choices, initial=Source.ROUTINE, label=_("隐患来源"))
     title = forms.CharField(max_length=200, label=_("隐患名称"))
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("隐患描述"))
+    # Typed in later than found (the next day, back at the office): the service allows up to 30 days back.
+    found_at = forms.DateTimeField(
+        required=False, widget=DateTimeInput, label=_("发现时间"), help_text=_("默认为现在，可改为实际发现的时间")
+    )
+    inspected_unit = forms.ModelChoiceField(
+        queryset=ResponsibleUnit.objects.none(),
+        required=False,
+        label=_("被检查单位"),
+        help_text=_("在某单位检查时发现的，交单时默认交给该单位"),
+    )
     photos = MultipleFileField(label=_("现场照片"))
     # A unit contact's own hazard (企业自查) is handed to their unit at once: person and deadline now.
     responsible_person = forms.CharField(max_length=64, required=False, label=_("整改责任人"))
@@ -167,13 +195,22 @@ class HazardForm(BrowserForm):
         self.fields["region"].queryset = Region.objects.visible_to(user)
         self.fields["region"].error_messages["invalid_choice"] = _("所选区划不在您的辖区内。")
         self.fields["sector"].queryset = Sector.objects.select_related("parent")
+        self.fields["inspected_unit"].queryset = ResponsibleUnit.objects.visible_to(user).filter(is_active=True)
+        self.fields["inspected_unit"].error_messages["invalid_choice"] = _("所选被检查单位不在您的辖区内或已停用。")
+        if not self.is_bound:
+            self.initial.setdefault("found_at", timezone.localtime().replace(second=0, microsecond=0))
         if user.unit_id:
+            del self.fields["inspected_unit"]  # 企业自查: the unit is the contact's own
+
             self.initial.setdefault("source", Source.SELF_CHECK)
             for name in self.SELF_REPORT_FIELDS:
                 self.fields[name].required = True
         else:
             for name in self.SELF_REPORT_FIELDS:
                 del self.fields[name]
+
+    def unit_options(self) -> list[tuple[str, str, bool]]:
+        return unit_options(self["inspected_unit"]) if "inspected_unit" in self.fields else []
 
     def cascade_region(self) -> Region | None:
         """The region the cascade of selects is drawn down to: as submitted, or as the form began."""
@@ -211,6 +248,8 @@ class HazardForm(BrowserForm):
             source=data["source"],
             level=data["level"],
             address=data["address"],
+            found_at=data.get("found_at"),
+            inspected_unit=data.get("inspected_unit"),
             major=major,
         )
 

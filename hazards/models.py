@@ -72,6 +72,15 @@ class Hazard(models.Model):
     factor = models.CharField(_("隐患因素"), max_length=16, choices=Factor.choices)
     source = models.CharField(_("隐患来源"), max_length=16, choices=Source.choices)
     found_at = models.DateTimeField(_("发现时间"))
+    # 被检查单位: whom the inspection found it at, when known; 交单 offers it as the responsible unit.
+    inspected_unit = models.ForeignKey(
+        ResponsibleUnit,
+        verbose_name=_("被检查单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspected_hazards",
+    )
     found_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -228,6 +237,22 @@ class HazardNumberSequence(models.Model):
         return f"{self.county_id}/{self.year}: {self.last_value}"
 
 
+class SupervisionNoticeSequence(models.Model):
+    """The last 督办通知书 number an office (the 安委办 of a region) gave out in a year."""
+
+    office = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("督办文号序列")
+        verbose_name_plural = _("督办文号序列")
+        constraints = [models.UniqueConstraint(fields=["office", "year"], name="supervision_notice_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last_value}"
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
     today = timezone.localdate()
     return f"hazards/{today:%Y/%m}/{instance.hazard_id}/{filename}"
@@ -379,6 +404,11 @@ class SupervisionListing(models.Model):
         Hazard, verbose_name=_("隐患"), on_delete=models.PROTECT, related_name="supervision_listings"
     )
     authority_level = models.CharField(_("督办级别"), max_length=16, choices=AuthorityLevel.choices)
+    # The region whose 安委办 lists it (the hazard's county, city or province, by the level): it names the
+    # authority and numbers the notice; neither is typed.
+    authority_region = models.ForeignKey(
+        Region, verbose_name=_("督办单位所在区划"), on_delete=models.PROTECT, related_name="+"
+    )
     authority = models.CharField(_("督办单位"), max_length=128)
     notice_number = models.CharField(_("督办通知书文号"), max_length=64)
     requirements = models.TextField(_("督办要求"))
@@ -416,3 +446,22 @@ class SupervisionListing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+class HazardSearch(models.Model):
+    """The search table of ``?q=`` (hazards/search.py): written only by PostgreSQL triggers, read only
+    by the search. Its ``document`` tsvector column and GIN index exist on PostgreSQL alone."""
+
+    hazard = models.OneToOneField(Hazard, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    county = models.ForeignKey(
+        Region, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    found_at = models.DateTimeField()
+    haystack = models.TextField()
+
+    class Meta:
+        verbose_name = _("隐患检索")
+        verbose_name_plural = _("隐患检索")
+
+    def __str__(self) -> str:
+        return f"{self.hazard_id}"

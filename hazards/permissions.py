@@ -8,7 +8,7 @@ from accounts.choices import Role
 from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
 from accounts.models import Region
 from core.transitions import Transition
-from hazards.choices import TRANSITIONS, Action, AttachmentPhase
+from hazards.choices import TRANSITIONS, Action, AttachmentPhase, AuthorityLevel
 from hazards.errors import NotFound
 
 if TYPE_CHECKING:
@@ -69,3 +69,11 @@ def allowed_actions(user: User, hazard: Hazard) -> list[Action]:
     if not can_see(user, hazard):
         return []
     return [Action(action) for action in TRANSITIONS.open_to(user.role, hazard.status)]
+
+
+def listing_levels(user: User) -> list[AuthorityLevel]:
+    """The 挂牌督办 levels a supervisor may impose: their own region's level and the ones below it (a county
+    supervisor lists only 县级), highest first. None below a county."""
+    levels = list(AuthorityLevel)
+    own = user.region.level if user.region is not None else None
+    return levels[[level.value for level in levels].index(own) :] if own in AuthorityLevel.values else []

@@ -226,6 +226,7 @@ def _register_hazard(
         level=level,
         address=inspection.unit.address,
         found_at=now,
+        inspected_unit=inspection.unit,
         major=major,
     )
     if by.role != Role.UNIT_CONTACT:

@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.choices import Role
         from hazards.views.pages import HOME_PAGES
+        from reports import checks  # noqa: F401  (registers the check)
         from reports.views import dashboard
 
         # The municipal office's home page is the city's dashboard (issue 11).

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Region, Sector
 from hazards.choices import Level, Source
 from reports import metrics
+from reports.layouts import ROW_CHOICES
 
 
 class ClosureRollup(models.Model):
@@ -106,3 +107,21 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.for_date} @ {self.as_of}"
+
+
+class SectorTableRow(models.Model):
+    """统计表行业对应: the row of the national monthly tables a sector's hazards are counted in, where it is
+    not the default for the sector's code (reports.official.DEFAULT_ROWS); a sub-sector without one is
+    counted in its parent's row."""
+
+    sector = models.OneToOneField(
+        Sector, verbose_name=_("行业领域"), on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    row = models.CharField(_("统计表行"), max_length=48, choices=ROW_CHOICES)
+
+    class Meta:
+        verbose_name = _("统计表行业对应")
+        verbose_name_plural = _("统计表行业对应")
+
+    def __str__(self) -> str:
+        return f"{self.sector_id} → {self.row}"

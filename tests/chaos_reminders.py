@@ -5,9 +5,10 @@ PostgreSQL once, with two beats sweeping, delivering and sending the digest at o
     CHAOS_SECONDS=300 .venv/bin/python -m tests.harness -- .venv/bin/pytest tests/chaos_reminders.py -q -s
 
 Hazards fall due over the first two thirds of the run (major ones reminded at once, every one in the
-digest), to the inbox of their unit's contact and to three 企业微信 robots (tests/robot_server.py). The
-expectation is the sweep's own dry run at the end, keyed with the robot; the inbox and what the robots
-received are then compared with the ledger line by line. Printed: the figures the issue asks for.
+digest), to the inbox and the email of their unit's contact (tests/smtp_sink.py) and to three 企业微信
+robots (tests/robot_server.py). The expectation is the sweep's own dry run at the end, keyed with the
+robot; the inbox, the emails and what the robots received are then compared with the ledger line by
+line. Printed: the figures the issue asks for.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
 from hazards.choices import Level
 from reminders import services
 from reminders.choices import NotificationStatus
 from reminders.models import InboxMessage, Notification, ReminderRule, RobotTarget
 from tests.robot_server import RobotServer
+from tests.smtp_sink import SmtpSink
 from tests.test_processes import Process
 from tests.test_reminder_faults import (
     PRODUCTION_WORKER,
@@ -81,8 +84,19 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
         )
         for immediate in (True, False)
     ]
-    assert robot_rules
-    with RobotServer() as server:
+    email_rules = [
+        ReminderRule.objects.create(
+            name=f"邮件{'立即' if immediate else '汇总'}",
+            offset_days=0,
+            day_kind="calendar",
+            recipients=["unit_contact"],
+            channels=["email"],
+            immediate=immediate,
+        )
+        for immediate in (True, False)
+    ]
+    assert robot_rules and email_rules
+    with RobotServer() as server, SmtpSink() as sink:
         targets = {}
         for name, region in (("红旗区群", world.hongqi), ("西街社区群", world.hq_village), ("市安委办群", world.city)):
             target = RobotTarget.objects.create(
@@ -90,6 +104,10 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
             )
             targets[target.webhook_url.split("key=")[1]] = target.pk
         contacts = unit_contacts(world, 20)
+        for contact in contacts:
+            contact.email = f"{contact.username}@example.test"
+        User.objects.bulk_update(contacts, ["email"])
+        mailbox = {contact.email: contact.pk for contact in contacts}
         start = timezone.now() + datetime.timedelta(seconds=10)
         span = SECONDS * 2 / 3
         due = lambda serial: start + datetime.timedelta(seconds=random.uniform(0, span))  # noqa: E731
@@ -99,7 +117,7 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
         # What one sweep on its own would plan, worked out before anything runs.
         expected = {tuple(plan[f] for f in FIELDS) for plan in services.sweep(now=last_due, dry_run=True).plans}
 
-        env = process_env(own_redis.url)
+        env = {**process_env(own_redis.url), **sink.settings()}
         processes: dict[str, Process] = {}
         counter = Counter()
 
@@ -142,7 +160,10 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
                         last_fault = time.monotonic()
                 name = random.choice(["worker-a", "worker-b"])
                 worker = processes[name]
-                if random.random() < 0.5 and worker.running():
+                # A pool process killed before its worker is ready is a failed start, which Celery ends
+                # with "Could not start worker processes" and the container's restart policy answers;
+                # the pool kills here are of working pools, the container kills cover the rest.
+                if random.random() < 0.5 and worker.running() and " ready." in worker.output():
                     children = pool_children(worker)
                     if children:
                         os.kill(random.choice(children), signal.SIGKILL)  # a pool process: the worker replaces it
@@ -178,7 +199,7 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
         ledger = ledger_keys()
         statuses = Counter(Notification.objects.values_list("status", flat=True))
         # The inbox: each (recipient, hazard, kind) once.
-        kinds = Notification.objects.filter(recipient__isnull=False).values_list(
+        kinds = Notification.objects.filter(recipient__isnull=False, channel="inbox").values_list(
             "recipient_id", "hazard__number", "immediate"
         )
         inbox_expected = Counter((r, n) for r, n, _k in set(kinds))
@@ -193,6 +214,13 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
         robot_got = Counter(
             (targets[m.query["key"]], n) for m in server.received for n in lines_of(m.body["markdown"]["content"])
         )
+        # The emails: each (person, hazard, kind) once, as the relay accepted them.
+        sent_email = Notification.objects.filter(channel="email", status=NotificationStatus.SENT)
+        email_expected = Counter(
+            (r, n) for r, n, _k in set(sent_email.values_list("recipient_id", "hazard__number", "immediate"))
+        )
+        email_got = Counter((mailbox[m.to[0]], n) for m in sink.received for n in lines_of(m.body))
+        message_ids = Counter(m.message_id for m in sink.received)
         per_minute = 0
         for key in targets:
             times = sorted(m.at for m in server.received if m.query["key"] == key)
@@ -215,6 +243,12 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
             "robot rows marked sent not received": sum(
                 max(0, robot_expected[k] - robot_got[k]) for k in robot_expected
             ),
+            "emails": len(sink.received),
+            "email lines duplicated": sum(max(0, email_got[k] - email_expected[k]) for k in email_got),
+            "email lines lost (marked sent, not received)": sum(
+                max(0, email_expected[k] - email_got[k]) for k in email_expected
+            ),
+            "emails received again with the same Message-ID": sum(n - 1 for n in message_ids.values()),
             "max robot posts in any 60 s": per_minute,
             "worker exits (Unrecoverable error)": exits,
             "settled seconds after last fault": round(settled),
@@ -225,5 +259,6 @@ def test_chaos(world, inbox_rules, own_redis, tmp_path):  # noqa: F811
         assert set(statuses) <= {NotificationStatus.SENT, NotificationStatus.SKIPPED}, statuses
         assert inbox_got == inbox_expected
         assert robot_got == robot_expected
+        assert email_got == email_expected
         assert per_minute <= 20 and exits == 0 and all(alive.values())
         assert settled < 120

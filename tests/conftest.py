@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright
 from accounts.choices import RegionLevel, Role
 from accounts.models import Region, ResponsibleUnit, Sector, User
 from core.workdays import add_working_days
-from hazards import services
+from hazards import search, services
 from hazards.choices import Category, Factor, Level, MajorStandard, Source, VerificationMethod
 from hazards.models import Hazard
 from inspections.models import ChecklistItem, ChecklistSection, ChecklistTemplate, StandardItem
@@ -115,6 +115,13 @@ class World:
     city_office: User
     api_client: User
     admin: User
+
+    def supervisor_at(self, region: Region) -> User:
+        """A supervisor whose own level is ``region``'s (a city or provincial one lists at that level)."""
+        username = f"supervisor_{region.code}"
+        return User.objects.filter(username=username).first() or UserFactory(
+            username=username, role=Role.SUPERVISOR, region=region
+        )
 
     def details(self, **overrides) -> services.HazardDetails:
         values = {
@@ -260,7 +267,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     The live server's request threads and the real worker processes of some tests may still hold a
     connection when the session ends; they are finished, so their sessions are ended before the drop.
+    Tests run without migrations: the search table's triggers and index (hazards/search.py) come here.
     """
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        search.install(cursor, backfill=False)
     yield
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(

@@ -53,9 +53,7 @@ def ledger(world: World) -> Ledger:
     listing = services.supervision_start(
         hazard=world.listed_major(),
         by=world.hq_supervisor,
-        authority_level=AuthorityLevel.CITY,
-        authority="新乡市安全生产委员会办公室",
-        notice_number="新安委督〔2026〕3号",
+        authority_level=AuthorityLevel.COUNTY,
         requirements="限期完成泄爆装置改造。",
         deadline=future_deadline(20),
     )
@@ -85,7 +83,7 @@ CHANGELISTS = [
     ("hazards_hazard", "隐患", "已销号"),
     ("hazards_hazardevent", "隐患事件", "交单"),
     ("hazards_extensionrequest", "延期申请", "待审批"),
-    ("hazards_supervisionlisting", "挂牌督办", "新安委督〔2026〕3号"),
+    ("hazards_supervisionlisting", "挂牌督办", "红旗区安委办督〔"),
 ]
 
 

@@ -34,9 +34,7 @@ def scene(world):
     services.supervision_start(
         hazard=major,
         by=world.hq_supervisor,
-        authority_level=AuthorityLevel.CITY,
-        authority="新乡市安全生产委员会办公室",
-        notice_number="新安委督〔2026〕1号",
+        authority_level=AuthorityLevel.COUNTY,
         requirements="限期完成泄爆装置改造。",
         deadline=future_deadline(30),
     )

@@ -15,6 +15,8 @@ STABLE_NAMES = {
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",
     "reports.tasks.rebuild_rollup",
+    "reports.tasks.export",
+    "reports.tasks.expire_exports",
 }
 
 

@@ -117,8 +117,6 @@ def test_a_county_listing_tells_the_unit_and_the_other_supervisors_not_the_one_w
         hazard=hazard,
         by=people.hq_supervisor,
         authority_level="county",
-        authority="红旗区安委办",
-        notice_number="红安督〔2026〕1号",
         requirements="限期治理",
         deadline=future_deadline(30),
     )
@@ -131,16 +129,15 @@ def test_a_city_listing_also_tells_the_municipal_office(people):
     hazard = people.rectifying(people.listed_major())
     hazard_services.supervision_start(
         hazard=hazard,
-        by=people.hq_supervisor,
+        by=people.supervisor_at(people.city),
         authority_level="city",
-        authority="新乡市安委办",
-        notice_number="督〔2026〕9号",
         requirements="限期治理",
         deadline=future_deadline(30),
     )
     services.plan_events()
 
-    assert told(hazard, "list_supervision") == {"unit_demo", "hq_supervisor2", "city"}
+    # Listed by the city's supervisor: the county's supervisors all hear of it.
+    assert told(hazard, "list_supervision") == {"unit_demo", "hq_supervisor", "hq_supervisor2", "city"}
 
 
 def test_reassigning_tells_the_new_unit_and_recalling_the_old_one(people):

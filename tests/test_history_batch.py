@@ -24,6 +24,7 @@ from hazards.models import (
     HazardNumberSequence,
     ReminderSchedule,
     SupervisionListing,
+    SupervisionNoticeSequence,
 )
 from tests.conftest import World, png_upload
 from tests.test_history_import import day, moment
@@ -48,8 +49,6 @@ def closed_after_a_rejection(world: World) -> Hazard:
         hazard=hazard,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.COUNTY,
-        authority="红旗区安全生产委员会办公室",
-        notice_number="红旗区安委办督〔2025〕1号",
         requirements="限期完成治理",
         deadline=day("2025-05-30"),
         at=moment("2025-03-05"),
@@ -140,6 +139,7 @@ def rows() -> dict[str, list[tuple]]:
         ),
         "schedules": sorted(ReminderSchedule.objects.values_list("hazard__number", "due_at")),
         "numbers": sorted(HazardNumberSequence.objects.values_list("county_id", "year", "last_value")),
+        "notices": sorted(SupervisionNoticeSequence.objects.values_list("office_id", "year", "last_value")),
     }
 
 

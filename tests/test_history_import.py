@@ -220,9 +220,7 @@ def test_supervision_listed_and_lifted_in_the_past(world):
         services.supervision_start(
             hazard=hazard,
             by=world.hq_supervisor,
-            authority_level=AuthorityLevel.CITY,
-            authority="新乡市安全生产委员会办公室",
-            notice_number="新安委办督〔2025〕1号",
+            authority_level=AuthorityLevel.COUNTY,
             requirements="限期完成治理",
             deadline=day("2025-03-05"),
             at=listed,
@@ -230,9 +228,7 @@ def test_supervision_listed_and_lifted_in_the_past(world):
     listing = services.supervision_start(
         hazard=hazard,
         by=world.hq_supervisor,
-        authority_level=AuthorityLevel.CITY,
-        authority="新乡市安全生产委员会办公室",
-        notice_number="新安委办督〔2025〕1号",
+        authority_level=AuthorityLevel.COUNTY,
         requirements="限期完成治理",
         deadline=day("2025-04-30"),
         at=listed,

@@ -24,6 +24,7 @@ from inspections import services as inspection_services
 from inspections.choices import Kind
 from inspections.models import ChecklistItem
 from reminders.models import InboxMessage
+from reports.layouts import LAYOUTS
 from tests.conftest import World, future_deadline
 
 # Open to anyone: signing in and out, taking a token, and the API's own documentation.
@@ -33,6 +34,8 @@ UNSCOPED_BASENAMES = {"sector", "department", "checklist"}
 # Figures over the caller's jurisdiction, narrowed by a region code in the query rather than an id in the
 # path: a region outside the jurisdiction is a 404, and without one an outsider counts only their own.
 SCOPED_BY_REGION_PARAMETER = {"api:stats-closure"}
+# The official tables, each an API route and a page of its own, narrowed the same way.
+SCOPED_TABLES = {f"api:stats-table-{name}" for name in LAYOUTS} | {f"reports:table_{name}" for name in LAYOUTS}
 
 
 def api_viewsets(patterns) -> dict[str, type]:
@@ -92,8 +95,6 @@ def hongqi(world: World, checklist) -> dict[str, int | str]:
         hazard=major,
         by=world.hq_supervisor,
         authority_level=AuthorityLevel.COUNTY,
-        authority="红旗区安全生产委员会办公室",
-        notice_number="红安委督〔2026〕1号",
         requirements="限期整改。",
         deadline=future_deadline(30),
     )
@@ -202,6 +203,26 @@ def test_an_outsider_gets_404_for_figures_of_a_region_outside_their_jurisdiction
         assert response.status_code == 404, (url, code, response.status_code)
     own = api.get(url)
     assert own.status_code == 200 and own.json()["total"]["found"] == 0, own.json()
+
+
+@pytest.mark.parametrize("name", sorted(SCOPED_TABLES))
+def test_an_outsider_gets_404_for_a_table_of_a_region_outside_their_jurisdiction(world, client, hongqi, name):
+    assert name in {route.name for route in GUARDED}
+    if name.startswith("api:"):
+        api = APIClient()
+        api.force_authenticate(world.wb_officer)
+        send = api.get
+    else:
+        client.force_login(world.wb_officer)
+        send = client.get
+    url = reverse(name)
+    for code in (world.hongqi.code, hongqi["region"], world.city.code):
+        assert send(url, {"region": code}).status_code == 404, (url, code)
+    own = send(url)
+    assert own.status_code == 200
+    if name.startswith("api:"):
+        total = next(row for row in own.json()["rows"] if row["is_total"])
+        assert total["values"]["general_found"] == 0 and total["values"]["major_found"] == 0, total
 
 
 @pytest.mark.parametrize("route", GUARDED, ids=lambda route: route.name)

@@ -12,6 +12,7 @@ from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from hazards import services
 from hazards.choices import AttachmentPhase, AuthorityLevel
@@ -112,6 +113,25 @@ def test_an_unknown_url_gets_the_chinese_404_page(as_user, world):
     assert "页面不存在" in response.content.decode()
 
 
+@pytest.mark.parametrize("url", ["/no-such-page/", "detail"])
+def test_with_debug_on_a_404_is_still_the_chinese_page_not_djangos(as_user, world, settings, url):
+    """``make run`` runs with DEBUG=1: what a user sees there is what production shows."""
+    settings.DEBUG = True
+    url = detail_url(world.listed()) if url == "detail" else url
+    response = as_user(world.wb_officer).get(url)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body and 'data-testid="error-page"' in body
+    assert "Page not found" not in body and "Using the URLconf" not in body
+
+
+def test_with_debug_on_an_unknown_api_url_is_still_a_json_error(as_user, world, settings):
+    settings.DEBUG = True
+    response = as_user(world.hq_officer).get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_403_and_500_templates_are_in_chinese():
     from django.template.loader import render_to_string
 
@@ -152,16 +172,14 @@ def test_the_major_section_appears_only_for_a_major_hazard(as_user, world):
     services.supervision_start(
         hazard=major,
         by=world.hq_supervisor,
-        authority_level=AuthorityLevel.CITY,
-        authority="新乡市安委办",
-        notice_number="新安委督〔2026〕1号",
+        authority_level=AuthorityLevel.COUNTY,
         requirements="限期整改",
         deadline=future_deadline(30),
     )
     body = as_user(world.hq_officer).get(detail_url(major)).content.decode()
     assert 'data-testid="major-section"' in body
     assert "工贸企业重大事故隐患判定标准" in body and "12.00 万元" in body
-    assert "新安委督〔2026〕1号" in body and "挂牌督办" in body
+    assert f"红旗区安委办督〔{timezone.localdate().year}〕1号" in body and "挂牌督办" in body
 
 
 def test_photos_are_grouped_by_phase_and_served_only_within_scope(as_user, world):

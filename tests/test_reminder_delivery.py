@@ -29,6 +29,7 @@ from reminders.models import Notification, ReminderRule, RobotTarget
 from reminders.services import delivery
 from tests.conftest import World
 from tests.robot_server import Received, RobotServer
+from tests.smtp_sink import SmtpSink
 from tests.test_processes import session_database_url
 from tests.test_reminder_faults import RedisServer, due_hazards, unit_contacts
 from tests.test_robots import RecordingSmsBackend
@@ -337,7 +338,7 @@ def test_a_run_longer_than_the_claim_period_keeps_its_claims(world, transactiona
     assert_each_hazard_received_once(server, hazards)
 
 
-def test_a_person_gets_the_email_with_a_message_id_made_from_its_key(world, transactional_db, mailoutbox):
+def test_an_email_goes_over_smtp_once_with_its_message_id_though_the_mark_fails(world, transactional_db, settings):
     ReminderRule.objects.create(
         name="邮件立即",
         offset_days=0,
@@ -348,14 +349,24 @@ def test_a_person_gets_the_email_with_a_message_id_made_from_its_key(world, tran
     )
     contacts = unit_contacts(world, 1)
     User.objects.filter(pk=contacts[0].pk).update(email="c0@example.test")
-    due_hazards(world, contacts, each=2, deadline=timezone.localdate())
+    hazards = due_hazards(world, contacts, each=2, deadline=timezone.localdate())
     reminder_services.sweep()
+    with SmtpSink() as sink:
+        for name, value in sink.settings().items():
+            setattr(settings, name, int(value) if name == "EMAIL_PORT" else value)
+        pid = backend_pid()
+        sink.on_receive = lambda _mail: terminate(pid)  # the relay has it; the mark then fails
 
-    assert reminder_services.deliver_immediate() == 1
+        assert reminder_services.deliver_immediate() == 0
+        sink.on_receive = None
+        assert reminder_services.deliver_due(now=later(1.1)) == 0
 
-    (email,) = mailoutbox
+    (mail,) = sink.received
     (key,) = set(Notification.objects.values_list("message_key", flat=True))
-    assert email.extra_headers["Message-ID"] == f"<reminder-{key.hex}@hazard-ledger>"
+    assert mail.to == ("c0@example.test",)
+    assert mail.message_id == f"<reminder-{key.hex}@hazard-ledger>"
+    assert sorted(re.findall(r"^- (\S+) ", mail.body, flags=re.MULTILINE)) == sorted(h.number for h in hazards)
+    assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.SENT}
 
 
 def test_an_sms_list_longer_than_one_text_is_split_and_nothing_cut(world, transactional_db, settings):

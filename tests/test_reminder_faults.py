@@ -190,7 +190,13 @@ def broker() -> Iterator[str]:
 
 
 def process_env(broker: str) -> dict[str, str]:
-    return production_env(REDIS_URL=broker, CELERY_BROKER_URL=broker, LOG_LEVEL="INFO")
+    # The harness's cluster commits asynchronously (synchronous_commit=off, for speed): a restart with
+    # -m immediate would then forget the last commits, a claim or a mark already acted on, which a
+    # production server (synchronous_commit=on, its default) never does. The processes under test commit
+    # as production does (libpq passes PGOPTIONS to each session).
+    return production_env(
+        REDIS_URL=broker, CELERY_BROKER_URL=broker, LOG_LEVEL="INFO", PGOPTIONS="-c synchronous_commit=on"
+    )
 
 
 def worker_args(concurrency: int = 1) -> list[str]:

@@ -186,10 +186,8 @@ def test_supervised_hazard_reminds_the_listing_authority(people, rules):
     hazard = people.listed_major()
     listing = hazard_services.supervision_start(
         hazard=hazard,
-        by=people.hq_supervisor,
+        by=people.supervisor_at(people.city),
         authority_level="city",
-        authority="新乡市安委办",
-        notice_number="督〔2026〕9号",
         requirements="限期治理",
         deadline=future_deadline(30),
     )

@@ -51,7 +51,17 @@ from tests.reports.test_rollup import assert_rollup_matches_live
 pytestmark = pytest.mark.timeout(900)
 
 PASSWORD = "demo12345"
-PERSONAS = ("admin", "city", "hq_officer", "hq_supervisor", "wb_officer", "unit_demo", "api_client")
+PERSONAS = (
+    "admin",
+    "city",
+    "city_supervisor",
+    "province_supervisor",
+    "hq_officer",
+    "hq_supervisor",
+    "wb_officer",
+    "unit_demo",
+    "api_client",
+)
 NUMBER = re.compile(r"^YH-(\d{6})-(\d{4})-(\d{6})$")
 
 # (from_status, to_status, action) of every move the transition table allows; None keeps the status.
@@ -201,6 +211,31 @@ def test_supervision_is_active_on_open_major_hazards_and_lifted_on_closing(demo)
     notices = list(SupervisionListing.objects.values_list("notice_number", flat=True))
     assert len(notices) == len(set(notices))
     assert all(re.fullmatch(r".+督〔\d{4}〕\d+号", n) for n in notices)
+
+
+def test_each_listing_is_by_a_supervisor_of_its_level_and_numbered_by_its_office(demo):
+    issued: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
+    listings = SupervisionListing.objects.select_related("listed_by__region", "authority_region", "hazard__county")
+    for listing in listings.order_by("listed_at", "id"):
+        # A supervisor lists at their own level: the office is theirs, and it contains the hazard.
+        assert listing.listed_by.region == listing.authority_region
+        assert listing.authority_region.level == listing.authority_level
+        assert listing.hazard.county.is_within(listing.authority_region)
+        assert listing.authority == f"{listing.authority_region.name}安全生产委员会办公室"
+        year = timezone.localtime(listing.listed_at).year
+        prefix = f"{listing.authority_region.name}安委办督〔{year}〕"
+        assert listing.notice_number.startswith(prefix)
+        issued[prefix, year].append(int(listing.notice_number.removeprefix(prefix).removesuffix("号")))
+    assert {level for level in listings.values_list("authority_level", flat=True)} == {"province", "city", "county"}
+    assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in issued.values())
+
+
+def test_every_event_names_a_person(demo):
+    """The timeline shows names ("张建华"), never a placeholder such as "用户378"."""
+    actors = User.objects.filter(pk__in=HazardEvent.objects.values("actor_id"))
+    assert actors.exists()
+    assert not actors.filter(full_name="").exists()
+    assert not [name for name in actors.values_list("full_name", flat=True) if re.fullmatch(r"用户\d+", name)]
 
 
 def test_extension_requests_of_each_status_agree_with_the_deadline_history(demo):
@@ -392,6 +427,8 @@ def test_personas_have_their_roles_and_jurisdictions(demo):
     assert (demo["api_client"].role, demo["api_client"].region.code) == (Role.API_CLIENT, "410700")
     assert (demo["hq_officer"].role, demo["hq_officer"].region.code) == (Role.COUNTY_OFFICER, "410702")
     assert (demo["hq_supervisor"].role, demo["hq_supervisor"].region.code) == (Role.SUPERVISOR, "410702")
+    assert (demo["city_supervisor"].role, demo["city_supervisor"].region.code) == (Role.SUPERVISOR, "410700")
+    assert (demo["province_supervisor"].role, demo["province_supervisor"].region.code) == (Role.SUPERVISOR, "410000")
     assert (demo["wb_officer"].role, demo["wb_officer"].region.code) == (Role.COUNTY_OFFICER, "410703")
     assert demo["unit_demo"].role == Role.UNIT_CONTACT
     assert demo["unit_demo"].unit.region.code.startswith("410702")

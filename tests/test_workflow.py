@@ -54,9 +54,7 @@ def perform(world: World, action: Action, hazard: Hazard, by: User):
             return services.supervision_start(
                 hazard=hazard,
                 by=by,
-                authority_level="city",
-                authority="新乡市安全生产委员会办公室",
-                notice_number="新安委办督〔2026〕1号",
+                authority_level="county",
                 requirements="限期完成治理",
                 deadline=future_deadline(30),
             )

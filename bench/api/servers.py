@@ -14,11 +14,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.harness import Postgres, Redis, free_port
 
-__all__ = ["BenchPostgres", "Gunicorn", "Redis", "children", "cpu_seconds", "free_port"]
+__all__ = ["BenchPostgres", "Gunicorn", "Redis", "children", "cpu_seconds", "django_on_bench_database", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out"
@@ -192,3 +193,34 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / _TICK
+
+
+@contextlib.contextmanager
+def django_on_bench_database(database_url: str | None, data_dir: Path, *, loaded: bool = False) -> Iterator[None]:
+    """PostgreSQL (``data_dir`` unless ``database_url`` is given) and Redis running, Django set up with
+    the bench settings and the schema migrated; both servers stopped on the way out (also on SIGTERM).
+    ``loaded``: refuse an empty data folder rather than bench an empty table."""
+    postgres = redis = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if not database_url:
+            postgres = BenchPostgres(data_dir)
+            if loaded and postgres.fresh:
+                raise SystemExit(f"{data_dir} is empty: run `.venv/bin/python -m bench.api.load` first")
+            database_url = postgres.start()
+        redis = Redis()
+        os.environ.update(
+            DATABASE_URL=database_url, REDIS_URL=redis.start(), DJANGO_SETTINGS_MODULE="bench.api.settings"
+        )
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", interactive=False, verbosity=0)
+        yield
+    finally:
+        if redis:
+            redis.stop()
+        if postgres:
+            postgres.stop()

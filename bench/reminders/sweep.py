@@ -160,9 +160,10 @@ WHERE h.number LIKE 'YH-BENCH-%%'
 
 LISTINGS_SQL = """
 INSERT INTO hazards_supervisionlisting (
-    hazard_id, authority_level, authority, notice_number, requirements, deadline, listed_by_id, listed_at
+    hazard_id, authority_level, authority_region_id, authority, notice_number, requirements, deadline, listed_by_id,
+    listed_at
 )
-SELECT h.id, CASE WHEN h.id %% 2 = 0 THEN 'county' ELSE 'city' END, '新乡市安委办',
+SELECT h.id, CASE WHEN h.id %% 2 = 0 THEN 'county' ELSE 'city' END, h.county_id, '新乡市安委办',
        '督〔2026〕' || h.id || '号', '限期治理', %(today)s::date + 3, h.found_by_id, %(now)s - interval '10 days'
 FROM hazards_hazard h
 WHERE h.number LIKE 'YH-BENCH-%%' AND h.id %% 100 = 7

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import signal
 import statistics
 import sys
 import time
@@ -33,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.api.load import hazards_in_table, percentile
-from bench.api.servers import OUT, BenchPostgres, Redis
+from bench.api.servers import OUT, django_on_bench_database
 
 URL = "/api/v1/stats/closure/"
 QUERIES = {
@@ -52,11 +50,11 @@ def log(message: str) -> None:
 
 def measure(client, path: str, requests: int, warmup: int, **headers) -> dict:
     for _ in range(warmup):
-        client.get(path, **headers)
+        client.get(path, secure=True, **headers)
     wall, cpu = [], []
     for _ in range(requests):
         started, started_cpu = time.perf_counter(), time.process_time()
-        response = client.get(path, **headers)
+        response = client.get(path, secure=True, **headers)
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code in (200, 304), (path, response.status_code, response.content[:200])
@@ -112,11 +110,11 @@ def run(requests: int, warmup: int) -> None:
                 flush=True,
             )
         path = f"{URL}?group_by=county,sector"
-        etag = client.get(path)["ETag"]
+        etag = client.get(path, secure=True)["ETag"]
         revalidation = measure(client, path, requests, 0, HTTP_IF_NONE_MATCH=etag)
         print(f"{username:<11} {'304 区县×行业':<16} {revalidation['p50']:8.1f} {revalidation['p95']:8.1f}", flush=True)
         if username == "city":
-            total = client.get(URL).json()["total"]["found"]
+            total = client.get(URL, secure=True).json()["total"]["found"]
             assert total == Hazard.objects.counted().count(), total
     plan = explain(User.objects.get(username="city"))
     (OUT / "reports-sql.txt").write_text(plan + "\n")
@@ -138,37 +136,15 @@ def loaded(args: argparse.Namespace) -> Iterator[None]:
     """PostgreSQL (bench/out/pg unless --database-url) and Redis running, Django set up, the schema
     migrated and at least ``--rows`` hazards in the table."""
     OUT.mkdir(parents=True, exist_ok=True)
-    postgres = redis = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        if args.database_url:
-            database_url = args.database_url
-        else:
-            postgres = BenchPostgres(args.data_dir)
-            database_url = postgres.start()
-        redis = Redis()
-        os.environ.update(
-            DATABASE_URL=database_url, REDIS_URL=redis.start(), DJANGO_SETTINGS_MODULE="bench.api.settings"
-        )
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
+    with django_on_bench_database(args.database_url, args.data_dir):
         from bench.api import generate
 
-        call_command("migrate", interactive=False, verbosity=0)
         have = hazards_in_table()
         if have < args.rows:
             log(f"{have:,} hazards in the table; loading up to {args.rows:,}")
             generate.generate(args.rows)
         log(f"{hazards_in_table():,} hazards")
         yield
-    finally:
-        if redis:
-            redis.stop()
-        if postgres:
-            postgres.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,7 @@ COLUMNS = (
     "factor",
     "source",
     "found_at",
+    "inspected_unit_id",
     "responsible_unit_id",
     "responsible_person",
     "responsible_phone",
@@ -137,15 +138,17 @@ COLUMNS = (
     "version",
     "updated_at",
 )
-ROW_FIELDS = (*COLUMNS, "responsible_unit__name", "responsible_unit__credit_code", "is_supervised")
+UNIT_COLUMNS = ("responsible_unit__name", "responsible_unit__credit_code")
+INSPECTED_COLUMNS = ("inspected_unit__name", "inspected_unit__credit_code")
+ROW_FIELDS = (*COLUMNS, *UNIT_COLUMNS, *INSPECTED_COLUMNS, "is_supervised")
 
 
 def hazard_row(hazard: Hazard) -> dict:
     """A hazard instance as the row ``values(*ROW_FIELDS)`` would have selected."""
     row = {name: getattr(hazard, name) for name in COLUMNS}
-    unit = hazard.responsible_unit
-    row["responsible_unit__name"] = unit.name if unit else None
-    row["responsible_unit__credit_code"] = unit.credit_code if unit else None
+    for prefix, unit in (("responsible_unit", hazard.responsible_unit), ("inspected_unit", hazard.inspected_unit)):
+        row[f"{prefix}__name"] = unit.name if unit else None
+        row[f"{prefix}__credit_code"] = unit.credit_code if unit else None
     row["is_supervised"] = is_supervised(hazard)
     return row
 
@@ -156,6 +159,12 @@ def is_supervised(hazard: Hazard) -> bool:
     if annotated is not None:
         return bool(annotated)
     return hazard.supervision_listings.filter(lifted_at__isnull=True).exists()
+
+
+def _unit_ref(row: dict, prefix: str) -> dict | None:
+    if row[f"{prefix}_id"] is None:
+        return None
+    return {"id": row[f"{prefix}_id"], "name": row[f"{prefix}__name"], "credit_code": row[f"{prefix}__credit_code"]}
 
 
 class HazardListSerializer(serializers.ListSerializer):
@@ -180,6 +189,7 @@ class HazardSerializer(serializers.ModelSerializer):
     region = serializers.SerializerMethodField()
     sector = SectorRefSerializer(read_only=True)
     responsible_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    inspected_unit = UnitRefSerializer(read_only=True, allow_null=True, label=_("被检查单位"))
     is_overdue = serializers.BooleanField(read_only=True)
     days_overdue = serializers.SerializerMethodField()
     is_supervised = serializers.SerializerMethodField()
@@ -207,6 +217,7 @@ class HazardSerializer(serializers.ModelSerializer):
             "factor",
             "source",
             "found_at",
+            "inspected_unit",
             "responsible_unit",
             "responsible_person",
             "responsible_phone",
@@ -267,15 +278,8 @@ class HazardSerializer(serializers.ModelSerializer):
             "factor": row["factor"],
             "source": row["source"],
             "found_at": _iso(row["found_at"], tz),
-            "responsible_unit": (
-                {
-                    "id": row["responsible_unit_id"],
-                    "name": row["responsible_unit__name"],
-                    "credit_code": row["responsible_unit__credit_code"],
-                }
-                if row["responsible_unit_id"] is not None
-                else None
-            ),
+            "inspected_unit": _unit_ref(row, "inspected_unit"),
+            "responsible_unit": _unit_ref(row, "responsible_unit"),
             "responsible_person": row["responsible_person"],
             "responsible_phone": row["responsible_phone"],
             "requirements": row["requirements"],
@@ -339,7 +343,21 @@ class HazardCreateSerializer(StrictSerializer):
     source = serializers.ChoiceField(choices=Source.choices, label=_("隐患来源"))
     level = serializers.ChoiceField(choices=Level.choices, default=Level.GENERAL, label=_("隐患等级"))
     address = serializers.CharField(max_length=256, required=False, allow_blank=True, default="", label=_("具体位置"))
-    found_at = serializers.DateTimeField(required=False, allow_null=True, default=None, label=_("发现时间"))
+    found_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        label=_("发现时间"),
+        help_text="不填为现在；不能晚于现在，也不能早于 30 天前（更早的请用台账导入）",
+    )
+    inspected_unit = ScopedPrimaryKeyRelatedField(
+        queryset=ResponsibleUnit.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        label=_("被检查单位 ID"),
+        help_text="在该单位检查时发现的（可不填）；须为本人辖区内启用的责任单位",
+    )
     major = MajorSerializer(required=False, allow_null=True, default=None, label=_("重大隐患信息"))
     responsible_person = serializers.CharField(
         max_length=64, required=False, default="", label=_("整改责任人（企业自查时必填）")
@@ -427,9 +445,14 @@ class ExtensionDecisionSerializer(StrictSerializer):
 
 
 class SupervisionInputSerializer(StrictSerializer):
-    authority_level = serializers.ChoiceField(choices=AuthorityLevel.choices, label=_("督办级别"))
-    authority = serializers.CharField(max_length=128, label=_("督办单位"))
-    notice_number = serializers.CharField(max_length=64, label=_("督办通知书文号"))
+    """督办单位 and 文号 are not written: they follow from the level and the region (and are numbered)."""
+
+    authority_level = serializers.ChoiceField(
+        choices=AuthorityLevel.choices,
+        required=False,
+        label=_("督办级别"),
+        help_text="本级或下级；不填为本人辖区的级别（县级监管审核人只能县级）。督办单位和通知书文号由系统确定",
+    )
     requirements = serializers.CharField(label=_("督办要求"))
     deadline = serializers.DateField(label=_("督办期限"))
 

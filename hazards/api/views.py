@@ -108,7 +108,7 @@ class HazardViewSet(ScopedReadOnlyViewSet):
     """隐患：列表与详情按辖区可见；写操作均经由业务服务。"""
 
     # Region, county and sector come from their reference caches (HazardSerializer), not from joins.
-    queryset = Hazard.objects.select_related("responsible_unit").with_is_supervised()
+    queryset = Hazard.objects.select_related("responsible_unit", "inspected_unit").with_is_supervised()
     # A page is plain rows of the columns the representation reads: no model instances, and the
     # columns are resolved once here rather than on every request.
     list_queryset = Hazard.objects.with_is_supervised().values(*s.ROW_FIELDS)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, ReminderSchedule, SupervisionListing
-from hazards.services.numbers import claim_hazard_numbers
+from hazards.services.numbers import claim_hazard_numbers, claim_notice_numbers
 
 _BULK = 1000
 
@@ -39,6 +39,11 @@ def number_year(hazard: Hazard) -> int:
     """Hazards are numbered per county and the local year of discovery."""
     assert hazard.found_at is not None
     return timezone.localtime(hazard.found_at).year
+
+
+def notice_year(listing: SupervisionListing) -> int:
+    """督办通知书 are numbered per office and the local year of listing."""
+    return timezone.localtime(listing.listed_at).year
 
 
 def schedule_reminders(*, hazard_ids: Iterable[int], at: datetime.datetime | None) -> None:
@@ -95,6 +100,8 @@ class DatabaseStore:
         return rejections.values_list("at", flat=True).first()
 
     def add_listing(self, listing: SupervisionListing) -> None:
+        office = listing.authority_region
+        (listing.notice_number,) = claim_notice_numbers(office=office, year=notice_year(listing), count=1)
         listing.save()
 
     def active_listing(self, hazard: Hazard) -> SupervisionListing | None:
@@ -138,6 +145,8 @@ class HistoryBatch(DatabaseStore):
         self._photos: dict[tuple[int, str], datetime.datetime] = {}  # latest upload per hazard and phase
         self._rejected: dict[int, datetime.datetime] = {}
         self._listings_of: defaultdict[int, list[SupervisionListing]] = defaultdict(list)
+        # The events that name a listing's number (挂牌, 摘牌), completed once flush has numbered it.
+        self._listing_events: list[tuple[HazardEvent, SupervisionListing]] = []
         self._extensions_of: defaultdict[int, list[ExtensionRequest]] = defaultdict(list)
         self._schedules: dict[int, tuple[Hazard, datetime.datetime | None]] = {}
 
@@ -162,6 +171,8 @@ class HistoryBatch(DatabaseStore):
         key = self._mine(event.hazard)
         if event.action == Action.REJECT:
             self._rejected[key] = event.at
+        if event.action in (Action.LIST_SUPERVISION, Action.LIFT_SUPERVISION):
+            self._listing_events.append((event, self._listings_of[key][-1]))
         self.events.append(event)
 
     def schedule(self, hazard: Hazard, at: datetime.datetime | None) -> None:
@@ -223,6 +234,7 @@ class HistoryBatch(DatabaseStore):
             for hazard, number in zip(group, numbers, strict=True):
                 hazard.number = number
         Hazard.objects.bulk_create(self.hazards, batch_size=_BULK)
+        self._number_listings()
         for attachment, upload, name in self.attachments:
             attachment.hazard = attachment.hazard  # its pk is known now, and names the file's folder
             attachment.file.save(name, upload, save=False)
@@ -234,6 +246,24 @@ class HistoryBatch(DatabaseStore):
             [ReminderSchedule(hazard=hazard, due_at=at) for hazard, at in self._schedules.values()],
             batch_size=_BULK,
         )
+
+    def _number_listings(self) -> None:
+        """Each office's 文号 of a year in order of listing, and the 挂牌 and 摘牌 events that name them."""
+        by_office: defaultdict[tuple[int, int], list[SupervisionListing]] = defaultdict(list)
+        for listing in sorted(self.listings, key=lambda x: x.listed_at):
+            by_office[listing.authority_region_id, notice_year(listing)].append(listing)
+        for group in by_office.values():
+            office, year = group[0].authority_region, notice_year(group[0])
+            for listing, number in zip(
+                group, claim_notice_numbers(office=office, year=year, count=len(group)), strict=True
+            ):
+                listing.notice_number = number
+        for event, listing in self._listing_events:
+            lifted = event.action == Action.LIFT_SUPERVISION
+            event.changes = {
+                **event.changes,
+                "supervision": [listing.notice_number, None] if lifted else [None, listing.notice_number],
+            }
 
 
 _DATABASE = DatabaseStore()

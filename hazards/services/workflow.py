@@ -43,6 +43,8 @@ from hazards.services.attachments import check_attachment_allowed, save_attachme
 from hazards.services.store import current_store
 
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+# How far back a hazard found earlier may be registered as new; older ones belong to a 台账 import.
+FOUND_AT_MAX_AGE = datetime.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class HazardDetails:
     address: str = ""
     found_at: datetime.datetime | None = None
     major: MajorDetails | None = None
+    # 被检查单位: the unit inspected, when the hazard was found at one.
+    inspected_unit: ResponsibleUnit | None = None
 
 
 def _validated_uploads(photos: Sequence[UploadedFile]) -> list[str]:
@@ -95,6 +99,14 @@ def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | N
     if found_at > now + datetime.timedelta(minutes=5):
         message = _("发现时间不能晚于现在。") if at is None else _("发现时间不能晚于登记时间。")
         raise field_error("found_at", message, "future")
+    if at is None and found_at < now - FOUND_AT_MAX_AGE:
+        message = _("发现时间不能早于 %(days)d 天前；更早发现的隐患请通过台账导入登记。") % {
+            "days": FOUND_AT_MAX_AGE.days
+        }
+        raise field_error("found_at", message, "too_old")
+    inspected = details.inspected_unit
+    if inspected is not None and not (inspected.is_active and reaches_unit(by, inspected)):
+        raise field_error("inspected_unit", _("所选被检查单位不在您的辖区内或已停用。"), "out_of_scope")
     if details.level == Level.MAJOR and details.major is None:
         raise field_error("major_standard", _("重大事故隐患须写明判定标准及条款。"), "required")
     if details.level != Level.MAJOR and details.major is not None:
@@ -112,6 +124,7 @@ def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | N
         address=(details.address or "").strip(),
         found_at=found_at,
         found_by=by,
+        inspected_unit=inspected,
         **(details.major.as_fields() if details.major else {}),
     )
     if details.major is not None:
@@ -120,7 +133,7 @@ def _build_hazard(*, details: HazardDetails, by: User, at: datetime.datetime | N
         raise field_error("sector", _("请选择行业领域。"), "required")
     # The region and sector are rows the caller loaded (the region checked above): asking the database
     # whether they exist, as full_clean would, costs two queries per hazard and tells nothing.
-    hazard.full_clean(exclude=["number", "county", "found_by", "region", "sector"])
+    hazard.full_clean(exclude=["number", "county", "found_by", "region", "sector", "inspected_unit"])
     return hazard
 
 

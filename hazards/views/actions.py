@@ -61,6 +61,8 @@ SPECS: tuple[ActionSpec, ...] = (
         button=_("交办"),
         done=_("已交办给责任单位。"),
         perform=lambda hazard, by, data, photos: services.hazard_assign(hazard=hazard, by=by, **_handover(data)),
+        # Found at a unit's premises: that unit is most often the one to fix it.
+        initial=lambda hazard: {"unit": hazard.inspected_unit_id} if hazard.inspected_unit_id else {},
     ),
     ActionSpec(
         slug="reassign",
@@ -174,8 +176,6 @@ SPECS: tuple[ActionSpec, ...] = (
             hazard=hazard,
             by=by,
             authority_level=data["authority_level"],
-            authority=data["authority"],
-            notice_number=data["notice_number"],
             requirements=data["requirements"],
             deadline=data["deadline"],
         ),

@@ -56,7 +56,7 @@ def panel_state(user, hazard: Hazard, extensions: list[ExtensionRequest]) -> Pan
 
 def load_hazard(request: HttpRequest, pk: int) -> Hazard:
     queryset = Hazard.objects.visible_to(request.user).select_related(
-        "region", "county", "sector", "sector__parent", "responsible_unit", "found_by", "closed_by"
+        "region", "county", "sector", "sector__parent", "responsible_unit", "inspected_unit", "found_by", "closed_by"
     )
     return get_object_or_404(queryset.with_is_supervised(), pk=pk)
 

@@ -27,6 +27,7 @@ from accounts.choices import RegionLevel, Role
 from accounts.models import Region, Sector
 from core.downloads import file_response
 from core.workdays import add_working_days
+from hazards import search
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
 from hazards.filtersets import REPORT_PARAMS, HazardFilterSet
@@ -221,9 +222,9 @@ def place_name(hazard: Hazard) -> str:
 COUNT_CAP = 10_000
 
 
-def capped_count(queryset: QuerySet) -> int:
-    """The number of rows, stopping at ``COUNT_CAP`` + 1 (a LIMIT inside the COUNT)."""
-    return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
+    """The number of rows, stopping at ``cap`` + 1 (a LIMIT inside the COUNT)."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
 
 
 def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
@@ -289,11 +290,13 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
     params.pop("cursor", None)
-    total = capped_count(filterset.qs)
+    # A search is counted up to a lower cap: its rows are found through the search table (hazards/search.py).
+    cap = search.COUNT_CAP if search.cleaned(request.GET.get("q", "")) else COUNT_CAP
+    total = capped_count(filterset.qs, cap)
     context = {
         "hazards": list_rows(hazards, today),
-        "total": min(total, COUNT_CAP),
-        "total_capped": total > COUNT_CAP,
+        "total": min(total, cap),
+        "total_capped": total > cap,
         "next_url": next_url,
         "is_first_page": "cursor" not in request.GET,
         "first_page_url": f"?{params.urlencode()}" if params else request.path,

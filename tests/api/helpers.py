@@ -40,9 +40,7 @@ ACTION_BODIES = {
     "void": lambda w: {"reason": "重复登记"},
     "request-extension": lambda w: {"requested_deadline": future_deadline(40).isoformat(), "reason": "设备采购"},
     "list-supervision": lambda w: {
-        "authority_level": "city",
-        "authority": "新乡市安委办",
-        "notice_number": "新安委办督〔2026〕3号",
+        "authority_level": "county",
         "requirements": "限期治理",
         "deadline": future_deadline(30).isoformat(),
     },

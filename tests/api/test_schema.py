@@ -44,7 +44,12 @@ ENDS_THE_TOKEN = {("DELETE", "/api/v1/auth/token/"), ("POST", "/api/v1/auth/toke
 # The one read with rules across its parameters and references checked as a 400: the statistics, whose
 # ``sector`` must exist and whose ``found_after`` may not be later than ``found_before``.
 ALWAYS_ACCEPTED = {"GET"}
-REFUSES_WELL_FORMED_READS = {"/api/v1/stats/closure/"}
+# The 各地 / 各部门 tables have the same rule between their dates.
+REFUSES_WELL_FORMED_READS = {
+    "/api/v1/stats/closure/",
+    "/api/v1/stats/tables/counties/",
+    "/api/v1/stats/tables/departments/",
+}
 
 # Examples per operation and generation mode: a few in ``make test``, ``make fuzz`` asks for more.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))

@@ -100,13 +100,11 @@ def test_supervision_listing_and_voiding_through_the_forms(as_user, world):
         client,
         major,
         "list-supervision",
-        authority_level=AuthorityLevel.CITY,
-        authority="新乡市安全生产委员会办公室",
-        notice_number="新安委督〔2026〕7号",
+        authority_level=AuthorityLevel.COUNTY,
         requirements="限期完成泄爆装置改造。",
         deadline=future_deadline(30).isoformat(),
     )
-    assert major.supervision_listings.get().notice_number == "新安委督〔2026〕7号"
+    assert major.supervision_listings.get().notice_number == f"红旗区安委办督〔{timezone.localdate().year}〕1号"
     post_action(client, major, "void", reason="重复登记。")
     major.refresh_from_db()
     assert major.status == Status.VOID and not major.supervision_listings.filter(lifted_at__isnull=True).exists()

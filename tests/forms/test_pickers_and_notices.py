@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from hazards import services
 from hazards.choices import AuthorityLevel
@@ -47,14 +48,14 @@ def test_the_supervision_notice_is_filled_from_the_listing_and_scoped(as_user, w
     major = world.assigned(world.listed_major())
     listing = services.supervision_start(
         hazard=major,
-        by=world.hq_supervisor,
+        by=world.supervisor_at(world.city),
         authority_level=AuthorityLevel.CITY,
-        authority="新乡市安全生产委员会办公室",
-        notice_number="新安委督〔2026〕9号",
         requirements="限期完成泄爆装置改造。",
         deadline=future_deadline(30),
     )
     url = reverse("hazards:supervision_notice", args=[major.pk, listing.pk])
     html = as_user(world.hq_officer).get(url).content.decode()
-    assert "重大事故隐患挂牌督办通知书" in html and "新安委督〔2026〕9号" in html and "市级挂牌督办" in html
+    number = f"新乡市安委办督〔{timezone.localdate().year}〕1号"
+    assert "重大事故隐患挂牌督办通知书" in html and number in html and "市级挂牌督办" in html
+    assert "新乡市安全生产委员会办公室决定" in html
     assert as_user(world.wb_officer).get(url).status_code == 404

@@ -114,12 +114,17 @@ class Steps:
 
     def supervise(self, hazard: Hazard, when: str, level: AuthorityLevel, deadline: str) -> None:
         self._at(when)
+        w = self.world
+        # Each level's own supervisor lists: a county supervisor may list only 县级.
+        lister = {
+            AuthorityLevel.COUNTY: self._people(hazard)[1],
+            AuthorityLevel.CITY: w.supervisor_at(w.city),
+            AuthorityLevel.PROVINCE: w.supervisor_at(w.city.parent),
+        }[level]
         services.supervision_start(
             hazard=hazard,
-            by=self._people(hazard)[1],
+            by=lister,
             authority_level=level,
-            authority="督办单位",
-            notice_number=f"督〔2026〕{hazard.pk}号",
             requirements="限期治理。",
             deadline=datetime.date.fromisoformat(deadline),
         )

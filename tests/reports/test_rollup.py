@@ -166,8 +166,6 @@ def test_a_listing_for_supervision_is_followed(ledger, time_machine) -> None:
         hazard=h,
         by=w.hq_supervisor,
         authority_level="county",
-        authority="红旗区安委办",
-        notice_number="督〔2026〕99号",
         requirements="限期治理。",
         deadline=TODAY + datetime.timedelta(days=30),
     )

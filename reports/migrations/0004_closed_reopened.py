@@ -11,7 +11,7 @@ def rebuild_on_next_refresh(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0002_county_rollup'),
+        ('reports', '0003_sector_table_row'),
     ]
 
     operations = [
