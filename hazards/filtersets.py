@@ -2,15 +2,66 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
-from django.db.models import Exists, OuterRef, QuerySet
+from django import forms
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Region
+from accounts.choices import RegionLevel
+from accounts.models import Region, Sector, SupervisingDepartment
 from core import filters
 from hazards import search
-from hazards.choices import STAGE_STATUSES, ExtensionStatus, Level, Stage, Status
-from hazards.models import ExtensionRequest, Hazard
+from hazards.choices import (
+    OPEN_STATUSES,
+    STAGE_STATUSES,
+    Action,
+    AuthorityLevel,
+    ExtensionStatus,
+    Level,
+    Source,
+    Stage,
+    Status,
+)
+from hazards.models import ExtensionRequest, Hazard, HazardEvent, SupervisionListing
+
+# What a figure of the reports counts among the hazards of its group (reports/metrics.py defines them
+# the same way): its drill-down link asks the list for exactly those.
+CLOSURE_CHOICES = [
+    ("closed", _("已销号")),
+    ("open", _("未整改")),
+    ("on_time", _("按期销号")),
+    ("late", _("逾期销号")),
+    ("reopened", _("退回后销号")),
+]
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+
+
+class MonthField(forms.CharField):
+    """A month as ``YYYY-MM``, read as its first day."""
+
+    schema_bounds = {"pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"}  # core.api.schema
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        year, _dash, month = value.partition("-")
+        if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
+            raise forms.ValidationError(_("月份格式应为 YYYY-MM，如 2026-03。"), code="invalid")
+        if not (1900 <= int(year) <= 2100 and 1 <= int(month) <= 12):
+            raise forms.ValidationError(_("月份格式应为 YYYY-MM，如 2026-03。"), code="invalid")
+        return datetime.date(int(year), int(month), 1)
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
 
 
 class HazardFilterSet(django_filters.FilterSet):
@@ -31,6 +82,22 @@ class HazardFilterSet(django_filters.FilterSet):
     updated_after = filters.DateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("更新时间晚于（增量同步）")
     )
+    # The dimensions and figures of the reports (reports/dimensions.py), so that every figure drills down.
+    county = django_filters.CharFilter(method="filter_county", max_length=12, label=_("区县代码"))
+    township = django_filters.CharFilter(method="filter_township", max_length=12, label=_("乡镇（街道）代码"))
+    sector_group = django_filters.CharFilter(
+        method="filter_sector_group", max_length=32, label=_("行业大类代码（含下级）")
+    )
+    department = django_filters.CharFilter(method="filter_department", max_length=32, label=_("行业主管部门代码"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("隐患来源"))
+    month = MonthFilter(method="filter_month", label=_("发现月份（YYYY-MM，北京时间）"))
+    found_from = filters.DateFilter(method="filter_found_from", label=_("发现日期起（含，北京时间）"))
+    found_to = filters.DateFilter(method="filter_found_to", label=_("发现日期止（含，北京时间）"))
+    supervision_level = django_filters.ChoiceFilter(
+        choices=AuthorityLevel.choices, method="filter_supervision_level", label=_("挂牌督办级别（曾挂牌）")
+    )
+    closure = django_filters.ChoiceFilter(choices=CLOSURE_CHOICES, method="filter_closure", label=_("整改情况"))
+    counted = filters.BooleanFilter(method="filter_counted", label=_("是否计入统计（未作废）"))
     q = django_filters.CharFilter(
         method="filter_q", max_length=100, label=_("关键词（编号、名称、描述、位置、责任单位、责任人）")
     )
@@ -65,6 +132,73 @@ class HazardFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.supervised(value)
 
+    def filter_county(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        region = Region.cached.get_by_key(value)
+        if region is None or region.level != RegionLevel.COUNTY:
+            return queryset.none()
+        return queryset.filter(county_id=region.pk)
+
+    def filter_township(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """As reports group: the township's hazards and its villages'; a county code means the hazards
+        recorded at county level (the reports' "（本级）" row)."""
+        region = Region.cached.get_by_key(value)
+        if region is None:
+            return queryset.none()
+        if region.level == RegionLevel.COUNTY:
+            return queryset.filter(region_id=region.pk)
+        if region.level != RegionLevel.TOWNSHIP:
+            return queryset.none()
+        return queryset.filter(Q(region_id=region.pk) | Q(region__parent_id=region.pk))
+
+    def filter_sector_group(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A top-level sector and its sub-sectors: the row of the national tables (reports.dimensions.SectorGroup).
+        group = Sector.cached.get_by_key(value)
+        if group is None or group.parent_id is not None:
+            return queryset.none()
+        return queryset.in_sector(value)
+
+    def filter_department(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        department = SupervisingDepartment.objects.filter(code=value).values("pk")
+        return queryset.filter(sector__department_id__in=department)
+
+    def filter_month(self, queryset: QuerySet, name: str, value: datetime.date | None) -> QuerySet:
+        if value is None:
+            return queryset
+        following = (value + datetime.timedelta(days=32)).replace(day=1)
+        return queryset.filter(found_at__gte=_local_midnight(value), found_at__lt=_local_midnight(following))
+
+    def filter_found_from(self, queryset: QuerySet, name: str, value: datetime.date | None) -> QuerySet:
+        return queryset if value is None else queryset.filter(found_at__gte=_local_midnight(value))
+
+    def filter_found_to(self, queryset: QuerySet, name: str, value: datetime.date | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(found_at__lt=_local_midnight(value + datetime.timedelta(days=1)))
+
+    def filter_supervision_level(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        listed = SupervisionListing.objects.filter(hazard=OuterRef("pk"), authority_level=value)
+        return queryset.filter(Exists(listed))
+
+    def filter_closure(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        closed = queryset.filter(status=Status.CLOSED)
+        closed_day = TruncDate("closed_at", tzinfo=timezone.get_default_timezone())
+        on_time = Q(deadline__isnull=True) | Q(deadline__gte=F("closed_day"))
+        if value == "on_time":
+            return closed.alias(closed_day=closed_day).filter(on_time)
+        if value == "late":
+            return closed.alias(closed_day=closed_day).exclude(on_time)
+        if value == "reopened":
+            rejected = HazardEvent.objects.filter(hazard=OuterRef("pk"), action=Action.REJECT)
+            return closed.filter(Exists(rejected))
+        return closed
+
+    def filter_counted(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.counted() if value else queryset.filter(status=Status.VOID)
+
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
@@ -74,3 +208,19 @@ class HazardFilterSet(django_filters.FilterSet):
         # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
         # ("htjx" finds 新乡市华泰机械…), and the person responsible; indexed on PostgreSQL (hazards/search.py).
         return search.search(queryset, value, getattr(self.request, "user", None))
+
+
+# The report dimensions above, as the list page shows them when a figure drilled down to it.
+REPORT_PARAMS = (
+    "county",
+    "township",
+    "sector_group",
+    "department",
+    "source",
+    "month",
+    "found_from",
+    "found_to",
+    "supervision_level",
+    "closure",
+    "counted",
+)

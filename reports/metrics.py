@@ -29,8 +29,8 @@ from django.db.models import Aggregate, Count, DurationField, Exists, Expression
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from hazards.choices import OPEN_STATUSES, AuthorityLevel, Level, Status
-from hazards.models import FIVE_IN_PLACE_FIELDS, Hazard, SupervisionListing
+from hazards.choices import OPEN_STATUSES, Action, AuthorityLevel, Level, Status
+from hazards.models import FIVE_IN_PLACE_FIELDS, Hazard, HazardEvent, SupervisionListing
 from hazards.querysets import overdue_condition, under_supervision
 
 Value = int | Decimal | None
@@ -79,6 +79,11 @@ def days_to_close() -> ExpressionWrapper:
     return ExpressionWrapper(local_date("closed_at") - local_date("assigned_at"), output_field=DurationField())
 
 
+def reopened() -> Q:
+    """销号 after at least one 退回: the acceptance failed once, whenever the hazard was closed at last."""
+    return CLOSED & Q(Exists(HazardEvent.objects.filter(hazard=OuterRef("pk"), action=Action.REJECT)))
+
+
 def ever_listed(**conditions: Any) -> Q:
     """The hazard has (had) a 挂牌督办 listing; listings are lifted only when the hazard is closed or voided."""
     return Q(Exists(SupervisionListing.objects.filter(hazard=OuterRef("pk"), **conditions)))
@@ -86,7 +91,15 @@ def ever_listed(**conditions: Any) -> Q:
 
 # The measures counted for 一般 and for 重大 separately; the overall figure is their sum, since every
 # hazard is one or the other (``normalize``), which spares the query a third pass over each condition.
-PER_LEVEL = ("found", "closed", "overdue_open", "closed_on_time", "closed_handed_over", "close_days")
+PER_LEVEL = (
+    "found",
+    "closed",
+    "overdue_open",
+    "closed_on_time",
+    "closed_handed_over",
+    "reopened_closed",
+    "close_days",
+)
 
 
 def measures(today: datetime.date) -> dict[str, Aggregate]:
@@ -97,6 +110,7 @@ def measures(today: datetime.date) -> dict[str, Aggregate]:
         "overdue_open": overdue_condition(today),
         "closed_on_time": closed_on_time(),
         "closed_handed_over": CLOSED & HANDED_OVER,
+        "reopened_closed": reopened(),
     }
     result: dict[str, Aggregate] = {}
     for prefix in ("general_", "major_"):
@@ -212,6 +226,11 @@ def _per_level(prefix: str) -> list[Metric]:
             lambda m: _ratio(m[found] - m[overdue], m[found], RATE_PLACES),
         ),
         _mean_days(f"{p}avg_days_to_close", f"{label}平均整改天数", f"{p}close_days", f"{p}closed_handed_over"),
+        # Of the closed: on time and late split them; reopened (退回后销号) cuts across both.
+        _count(f"{p}closed_on_time", f"{label}按期销号", f"{p}closed_on_time"),
+        Metric(f"{p}closed_late", f"{label}逾期销号", "count", lambda m: m[closed] - m[f"{p}closed_on_time"]),
+        _count(f"{p}reopened_closed", f"{label}退回后销号"),
+        _rate(f"{p}reopened_rate", f"{label}退回率", f"{p}reopened_closed", closed),
     ]
 
 

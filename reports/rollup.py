@@ -276,9 +276,16 @@ class FromRollup:
     table: str  # which rollup answered
 
 
-def grouped(*, user: User, query: StatsQuery, dimensions: tuple[Dimension, ...]) -> FromRollup | None:
+def grouped(
+    *,
+    user: User,
+    query: StatsQuery,
+    dimensions: tuple[Dimension, ...],
+    names: tuple[str, ...] = MEASURE_COLUMNS,
+) -> FromRollup | None:
     """The groups' measures from the rollup, or None when it cannot answer (see ``rollup_rows``) or was
-    not made for today's date (after midnight, until the next refresh rebuilds it)."""
+    not made for today's date (after midnight, until the next refresh rebuilds it). Only ``names`` are
+    summed (the others read 0): a page that shows a few figures need not add up every column."""
     state = RollupState.objects.filter(pk=STATE_ID).first()
     today = timezone.localdate()
     if state is None or state.for_date != today or state.as_of is None:
@@ -286,6 +293,6 @@ def grouped(*, user: User, query: StatsQuery, dimensions: tuple[Dimension, ...])
     rows = _rows_to_read(user, query)
     if rows is None:
         return None
-    sums = {name: Sum(name) for name in MEASURE_COLUMNS}
+    sums = {name: Sum(name) for name in names}
     found = grouped_measures(rows, dimensions, sums, rollup=True)
     return FromRollup(found, today, state.as_of, rows.model._meta.model_name or "")

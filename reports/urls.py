@@ -13,4 +13,7 @@ urlpatterns = [
     *(path(f"reports/tables/{name}/", views.table_page, {"name": name}, name=f"table_{name}") for name in LAYOUTS),
     path("reports/exports/", views.export_new, name="export_new"),
     path("reports/exports/<int:job_id>/", views.export_job, name="export_job"),
+    # 统计看板 (after the fixed routes: a region code never reads "tables" or "exports").
+    path("reports/", views.dashboard, name="dashboard"),
+    path("reports/<str:region_code>/", views.dashboard, name="region"),
 ]

@@ -1,4 +1,5 @@
-"""The official tables as pages (``/reports/tables/…``) and exports (导出) followed on a page.
+"""The official tables as pages (``/reports/tables/…``), exports (导出) followed on a page, and the
+统计看板 (``/reports/``, the municipal office's home page; its figures: ``reports.dashboard``).
 
 Scoped like everything else: the figures are the caller's jurisdiction (a city sees every county, a
 county itself); a region outside it is a 404. The tables are the offices' (a unit contact gets 403, as on
@@ -23,10 +24,13 @@ from rest_framework import exceptions
 from accounts.choices import RegionLevel
 from accounts.models import Region
 from core.models import Job
+from reports import dashboard as figures
 from reports import exports, official
 from reports.api.tables import TableQuerySerializer
 from reports.exports import Requester
+from reports.forms import PeriodForm
 from reports.layouts import LAYOUTS, display
+from reports.permissions import may_see_reports
 
 
 def _require_tables(request: HttpRequest) -> None:
@@ -130,3 +134,43 @@ def export_job(request: HttpRequest, job_id: int) -> HttpResponse:
     )
     context = {"job": job, "title": title, "expired": exports.is_expired(job), "hours": exports.EXPIRE_AFTER}
     return render(request, "reports/export_job.html", context)
+
+
+# --- 统计看板 ------------------------------------------------------------------------------------------
+
+# A dashboard compares the areas under a city (or province) or a county; below that, the list serves.
+DASHBOARD_LEVELS = (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+
+
+def _region(request: HttpRequest, region_code: str | None) -> Region:
+    regions = Region.objects.visible_to(request.user).filter(level__in=DASHBOARD_LEVELS)
+    if region_code is not None:
+        region = regions.filter(code=region_code).first()
+    else:
+        region = Region.objects.roots_for(request.user).filter(level__in=DASHBOARD_LEVELS).first()
+    if region is None:
+        raise Http404
+    return region
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest, region_code: str | None = None) -> HttpResponse:
+    if not may_see_reports(request.user):
+        raise Http404
+    region = _region(request, region_code)
+    form = PeriodForm(request.GET or None)
+    period = form.chosen(timezone.localdate())
+    data = figures.dashboard(user=request.user, region=region, period=period)
+    parents = [
+        r for r in Region.objects.visible_to(request.user).filter(pk=region.parent_id, level__in=DASHBOARD_LEVELS)
+    ]
+    context = {
+        **data,
+        "region": region,
+        "parent": parents[0] if parents else None,
+        "period": period,
+        "form": form,
+        "periods": figures.PERIODS,
+    }
+    return render(request, "reports/dashboard.html", context)

@@ -5,7 +5,7 @@ Run by ``make assets``; the pages load only these local files, never a CDN.
 * Bootstrap's CSS is compiled from its Sass sources with only the components the pages use
   (scripts/bootstrap.scss), then PurgeCSS drops the rules no template, script or widget names
   (scripts/purgecss.config.cjs): about 50 KB instead of 232 KB. Bootstrap's JavaScript is not used.
-* htmx is copied as published.
+* htmx and ECharts (the dashboard's charts, static/js/dashboard.js) are copied as published.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ COPIES = {
     "bootstrap/LICENSE": "bootstrap/LICENSE",
     "htmx.org/dist/htmx.min.js": "htmx/htmx.min.js",
     "htmx.org/LICENSE": "htmx/LICENSE",
+    # The full build: the dashboard's heat map is not in the "common" one.
+    "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
+    "echarts/LICENSE": "echarts/LICENSE",
 }
 BOOTSTRAP_CSS = VENDOR / "bootstrap" / "bootstrap.min.css"
 # Bootstrap 5.3's Sass still uses @import and global functions; Dart Sass warns on every one of them.

@@ -8,6 +8,7 @@ module.exports = {
     "accounts/**/*.py",
     "hazards/**/*.py",
     "reminders/**/*.py",
+    "reports/**/*.py",
     "config/**/*.py",
   ],
   safelist: {

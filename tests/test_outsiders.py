@@ -128,6 +128,7 @@ def hongqi(world: World, checklist) -> dict[str, int | str]:
         "extension": extension.pk,
         "message": message.pk,
         "region": world.hq_township.code,
+        "county": world.hongqi.code,
         "unit": world.hq_unit.pk,
         "job": job.pk,
     }
@@ -152,6 +153,7 @@ def fill(route: Route, records: dict[str, int | str]) -> list[str] | None:
         ("pk", "item_id"): lambda: [reverse(route.name, args=[records["inspection"], records["item"]])],
         ("message_id",): lambda: [reverse(route.name, args=[records["message"]])],
         ("job_id",): lambda: [reverse(route.name, args=[records["job"]])],
+        ("region_code",): lambda: [reverse(route.name, args=[records["county"]])],
         ("pk", "attachment_id"): lambda: [reverse(route.name, args=[records["hazard"], records["attachment"]])],
         ("pk", "listing_id"): lambda: [reverse(route.name, args=[records["major"], records["listing"]])],
         ("pk", "slug"): lambda: [reverse(route.name, args=[records["hazard"], slug]) for slug in ACTION_SLUGS],

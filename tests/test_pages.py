@@ -427,7 +427,13 @@ def test_pages_weigh_under_300_kb(as_user, world):
         assert packed < raw / 3
 
 
-def test_the_municipal_office_sees_every_card_with_none_marked_as_its_own(as_user, world):
+def test_the_municipal_office_lands_on_the_city_dashboard(as_user, world):
     body = as_user(world.city_office).get("/").content.decode()
+    assert 'data-testid="dashboard-title"' in body and "新乡市" in body
+    assert 'data-card="supervised"' not in body
+
+
+def test_the_administrator_sees_every_card_with_none_marked_as_its_own(as_user, world):
+    body = as_user(world.admin).get("/").content.decode()
     assert "待我处理" not in body
     assert 'data-card="supervised"' in body

@@ -120,6 +120,8 @@ class StrictFilterExtension(DjangoFilterExtension):
 
 
 def _bounds(field: forms.Field, schema: dict) -> dict:
+    if hasattr(field, "schema_bounds"):  # a field that says what it accepts (hazards.filtersets.MonthField)
+        return dict(field.schema_bounds)
     if isinstance(field, forms.NullBooleanField):
         return {"type": "boolean"}
     if isinstance(field, forms.IntegerField):

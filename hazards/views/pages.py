@@ -8,6 +8,7 @@ filter and page the same way and nothing ever counts the table.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -29,7 +30,7 @@ from core.workdays import add_working_days
 from hazards import search
 from hazards.api.views import HazardPagination
 from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
-from hazards.filtersets import HazardFilterSet
+from hazards.filtersets import REPORT_PARAMS, HazardFilterSet
 from hazards.models import Attachment, ExtensionRequest, Hazard, SupervisionListing
 
 DUE_SOON_WORKING_DAYS = 3
@@ -123,9 +124,17 @@ def home_links(today: datetime.date) -> dict[str, str]:
     return {key: f"{base}?{urlencode(value)}" for key, value in params.items()}
 
 
+# A role whose home is another app's page rather than the 工作台 (the municipal office's is the city's
+# 统计看板): filled by that app's AppConfig.ready(), so this app does not import it.
+HOME_PAGES: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
+
+
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    page = HOME_PAGES.get(request.user.role)
+    if page is not None:
+        return page(request)
     today = timezone.localdate()
     counts = home_counts(visible_hazards(request), today)
     links = home_links(today)
@@ -250,6 +259,27 @@ def list_rows(hazards: list[Hazard], today: datetime.date) -> list[ListRow]:
     ]
 
 
+def report_filters(filterset: HazardFilterSet, request: HttpRequest) -> list[dict[str, str]]:
+    """The reports' dimensions a figure drilled down with, named for the reader and kept by the form."""
+    shown = []
+    for name in REPORT_PARAMS:
+        value = request.GET.get(name, "")
+        if not value:
+            continue
+        field = filterset.form.fields[name]
+        display = dict(getattr(field, "choices", ())).get(value, value)
+        if name in ("county", "township"):
+            region = Region.cached.get_by_key(value)
+            display = region.name if region else value
+        elif name == "sector_group":
+            sector = Sector.cached.get_by_key(value)
+            display = sector.name if sector else value
+        elif name == "counted":
+            display = _("是") if value == "true" else _("否")
+        shown.append({"name": name, "value": value, "label": str(field.label), "display": str(display)})
+    return shown
+
+
 @require_GET
 @login_required
 def hazard_list(request: HttpRequest) -> HttpResponse:
@@ -287,6 +317,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", ""),
             "unit": request.GET.get("unit", ""),
         },
+        "report_filters": report_filters(filterset, request),
         "status_choices": Status.choices,
         "stage_choices": Stage.choices,
         "level_choices": Level.choices,
