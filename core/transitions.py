@@ -7,8 +7,12 @@ jurisdiction: whether the actor may see the object at all is the app's ``visible
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db.models import F, Model
 
 from core import errors
 
@@ -65,3 +69,24 @@ class TransitionTable:
         if role not in found.roles:
             raise self.not_allowed(status=source)
         return found
+
+
+Row = TypeVar("Row", bound=Model)
+
+
+def move(
+    row: Row, target: str, now: datetime.datetime, *, conflict: type[errors.ConcurrentChange], **fields: object
+) -> Row:
+    """The conditional UPDATE of a row with ``status``, ``version`` and ``updated_at``: only if nobody moved
+    it since this instance was read (else ``conflict``); the instance is brought up to date."""
+    status, version = row.status, row.version  # type: ignore[attr-defined]
+    updated = (
+        type(row)
+        ._default_manager.filter(pk=row.pk, status=status, version=version)
+        .update(status=target, version=F("version") + 1, updated_at=now, **fields)
+    )
+    if updated != 1:
+        raise conflict(status=status)
+    for name, value in {**fields, "status": target, "version": version + 1, "updated_at": now}.items():
+        setattr(row, name, value)
+    return row

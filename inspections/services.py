@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from accounts.jurisdiction import reaches_unit
 from accounts.models import ResponsibleUnit, Sector, User
+from core import transitions
 from core.errors import field_error
 from core.workdays import add_working_days
 from hazards import services as hazard_services
@@ -172,16 +173,7 @@ def inspection_start_on_spot(
 
 
 def _move(inspection: Inspection, target: Status, now: datetime.datetime, **fields: object) -> Inspection:
-    """The conditional UPDATE: only if nobody moved the inspection since this instance was read."""
-    updated = Inspection.objects.filter(pk=inspection.pk, status=inspection.status, version=inspection.version).update(
-        status=target, version=F("version") + 1, updated_at=now, **fields
-    )
-    if updated != 1:
-        raise ConcurrentChange(status=inspection.status)
-    for name, value in fields.items():
-        setattr(inspection, name, value)
-    inspection.status, inspection.version, inspection.updated_at = target, inspection.version + 1, now
-    return inspection
+    return transitions.move(inspection, target, now, conflict=ConcurrentChange, **fields)
 
 
 def answer_record(
@@ -476,15 +468,7 @@ def campaign_set_targets(
 
 
 def _move_campaign(campaign: Campaign, target: CampaignStatus, now: datetime.datetime, **fields: object) -> Campaign:
-    updated = Campaign.objects.filter(pk=campaign.pk, status=campaign.status, version=campaign.version).update(
-        status=target, version=F("version") + 1, updated_at=now, **fields
-    )
-    if updated != 1:
-        raise CampaignConcurrentChange(status=campaign.status)
-    for name, value in fields.items():
-        setattr(campaign, name, value)
-    campaign.status, campaign.version, campaign.updated_at = target, campaign.version + 1, now
-    return campaign
+    return transitions.move(campaign, target, now, conflict=CampaignConcurrentChange, **fields)
 
 
 def campaign_activate(*, campaign: Campaign, by: User, at: datetime.datetime | None = None) -> Campaign:
