@@ -15,6 +15,7 @@ from accounts.choices import RegionLevel
 from accounts.models import Region, Sector, SupervisingDepartment
 from core import filters
 from hazards import search
+from hazards.api.pagination import HazardPagination
 from hazards.choices import (
     OPEN_STATUSES,
     STAGE_STATUSES,
@@ -207,7 +208,12 @@ class HazardFilterSet(django_filters.FilterSet):
             return queryset.filter(number__istartswith=value)
         # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
         # ("htjx" finds 新乡市华泰机械…), and the person responsible; indexed on PostgreSQL (hazards/search.py).
-        return search.search(queryset, value, getattr(self.request, "user", None))
+        # A list reads a page and a capped count in one order: the search then reads only the months
+        # that hold them (hazards/search.py). Without a request (an export) it returns every match.
+        if self.request is None:
+            return search.search(queryset, value)
+        order, after = HazardPagination().position(self.request, Hazard)
+        return search.search(queryset, value, getattr(self.request, "user", None), order=order, after=after)
 
 
 # The report dimensions above, as the list page shows them when a figure drilled down to it.

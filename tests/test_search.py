@@ -3,13 +3,17 @@ with the ledger by the database's triggers, and answered from the GIN index on P
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from hazards import services
+from hazards import search, services
 from hazards.filtersets import HazardFilterSet
 from hazards.models import Hazard, HazardSearch
 from hazards.search import matching_ids
@@ -159,7 +163,7 @@ def test_the_search_reads_the_gin_index(world, ledger):
     table this small is read whole unless the sequential scan is off; bench/pages shows the plans at
     1,000,000 hazards)."""
     for q in ("配电", "消防通道"):
-        sql, params = matching_ids(q)
+        sql, params = matching_ids(q, months=["202612", "202611"])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
@@ -179,3 +183,64 @@ def test_a_search_total_is_counted_up_to_its_own_cap(world, ledger, monkeypatch)
     assert "共 0 条" in client.get("/hazards/", {"q": "配电", "status": "assigned"}).content.decode()
     client.force_login(world.unit_demo)
     assert "共 1 条" in client.get("/hazards/", {"q": "dust"}).content.decode()
+
+
+@pytest.fixture
+def a_year_of_forklifts(world):
+    """Twelve hazards that say 叉车, one a month back over a year (two in the newest month), among others
+    that do not."""
+    template = world.listed(title="配电箱未接地")
+    now = timezone.now()
+    rows = []
+    for index in range(14):
+        copy = Hazard.objects.get(pk=template.pk)
+        copy.pk, copy.number = None, f"YH-MONTHS-{index}"
+        copy.title = f"叉车制动失灵{index}" if index % 7 else f"消防通道堵塞{index}"
+        copy.found_at = now - datetime.timedelta(days=31 * max(index - 1, 0), hours=index)
+        rows.append(copy)
+    Hazard.objects.bulk_create(rows)
+    return list(Hazard.objects.filter(title__contains="叉车").order_by("-found_at", "-id").values_list("pk", flat=True))
+
+
+def walk(client, params: dict) -> list[int]:
+    """Every page of the API's list, by its next links."""
+    ids, url = [], "/api/v1/hazards/"
+    while url:
+        response = client.get(url, params)
+        assert response.status_code == 200, response.content
+        ids += [row["id"] for row in response.json()["results"]]
+        url, params = response.json()["next"], {}
+    return ids
+
+
+def test_a_list_reads_its_pages_from_the_newest_months_and_misses_nothing(world, a_year_of_forklifts, monkeypatch):
+    """With a window of 3 rows (the count's and the page's) each page is read from the fewest months that
+    hold it, from the newest end or the oldest, and the pages walked are the whole ordered result."""
+    monkeypatch.setattr("hazards.search.NEEDED", 3)
+    monkeypatch.setattr("hazards.search.COUNT_CAP", 2)
+    client = Client()
+    client.force_login(world.city_office)
+    newest_first = a_year_of_forklifts
+    assert len(newest_first) == 12
+    assert walk(client, {"q": "叉车", "page_size": 2}) == newest_first
+    assert walk(client, {"q": "叉车", "page_size": 2, "ordering": "found_at"}) == newest_first[::-1]
+    assert walk(client, {"q": "车制", "page_size": 1, "ordering": "found_at"}) == newest_first[::-1]
+    assert set(walk(client, {"q": "叉车", "page_size": 2, "ordering": "deadline"})) == set(newest_first)
+
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/hazards/", {"q": "叉车"}).content.decode()
+    assert "共 2+ 条" in html
+    months = [len(re.findall(r"'\d{6}'", query["sql"])) for query in captured if "hazard_search_query" in query["sql"]]
+    assert months and max(months) < len(search.ledger_months())  # never every month of the ledger
+
+    # Two matches in all: the windows widen to the whole ledger and the count is exact.
+    assert "共 2 条" in client.get("/hazards/", {"q": "消防通道"}).content.decode()
+    # An export (no request) reads every match.
+    assert found(world, "叉车") == set(newest_first)
+
+
+def test_months_of_the_ledger_span_year_ends(world, a_year_of_forklifts):
+    months = search.ledger_months()
+    assert len(months) == len(set(months)) >= 13
+    assert months == sorted(months, reverse=True)
+    assert all(1 <= int(m[4:]) <= 12 for m in months)

@@ -15,6 +15,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("DEBUG", "false")
+# gunicorn is reached over plain HTTP here, as behind an intranet's TLS-terminating proxy (PLAIN_HTTP=1,
+# README 部署); otherwise every request is redirected to an https:// that nothing serves.
+os.environ.setdefault("PLAIN_HTTP", "true")
 
 from config.settings import *  # noqa: F403
 from config.settings import REST_FRAMEWORK, env_bool

@@ -53,6 +53,20 @@ class KeysetPagination:
         self.rows = rows[: self.size]
         return self.rows
 
+    def position(self, request, model) -> tuple[str, Any]:
+        """The ordering a request asks for and its cursor's value (None on the first page), as
+        ``paginate_queryset`` will read them: for a filter that needs to know which rows a page reads.
+        An invalid ordering or cursor gives None here and is refused by ``paginate_queryset``."""
+        self.ordering = request.GET.get("ordering") or self.default_ordering
+        if self.ordering not in self.orderings:
+            return self.ordering, None
+        self.model_field = model._meta.get_field(self.ordering.lstrip("-"))
+        try:
+            cursor = self._decode(request.GET.get("cursor"))
+        except exceptions.ValidationError:
+            return self.ordering, None
+        return self.ordering, cursor and cursor["v"]
+
     def get_paginated_response(self, data: list) -> Response:
         return Response({"next": self.next_link(), "results": data})
 

@@ -17,13 +17,13 @@ from rest_framework.response import Response
 
 from core import idempotency
 from core.api.errors import Conflict, PreconditionFailed
-from core.api.pagination import KeysetPagination
 from core.api.serializers import ErrorSerializer
 from core.api.viewsets import ScopedReadOnlyViewSet, ScopedRetrieveViewSet
 from core.downloads import file_response
 from core.uploads import EVIDENCE_TYPES
 from hazards import services
 from hazards.api import serializers as s
+from hazards.api.pagination import ExtensionPagination, HazardPagination
 from hazards.errors import NotAllowed
 from hazards.filtersets import HazardFilterSet
 from hazards.models import Attachment, ExtensionRequest, Hazard
@@ -46,16 +46,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=False,
     description="客户端生成的唯一键：同一键与相同请求体只创建一次并返回首次的响应；同一键配不同请求体返回 409",
 )
-
-
-class HazardPagination(KeysetPagination):
-    orderings = ("-found_at", "found_at", "deadline", "-deadline", "updated_at", "-updated_at")
-    default_ordering = "-found_at"
-
-
-class ExtensionPagination(KeysetPagination):
-    orderings = ("-requested_at", "requested_at")
-    default_ordering = "-requested_at"
 
 
 class WritingRole(permissions.IsAuthenticated):

@@ -28,7 +28,7 @@ from accounts.models import Region, Sector
 from core.downloads import file_response
 from core.workdays import add_working_days
 from hazards import search
-from hazards.api.views import HazardPagination
+from hazards.api.pagination import HazardPagination
 from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
 from hazards.filtersets import REPORT_PARAMS, HazardFilterSet
 from hazards.models import Attachment, ExtensionRequest, Hazard, SupervisionListing
