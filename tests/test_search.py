@@ -93,6 +93,12 @@ def test_a_query_that_spans_two_fields_finds_nothing(world, ledger):
     assert found(world, "接地车间") == set()
 
 
+def test_a_text_holding_the_documents_own_separator_is_saved_and_found(world):
+    hazard = world.listed(title="配电\x1e箱未接地", description="\x1e外壳\x1e")
+    assert found(world, "配电") == {hazard.pk}
+    assert found(world, "箱未接") == {hazard.pk}
+
+
 def test_control_characters_are_ignored(world, ledger):
     assert found(world, "配电\x1f") == {ledger["a"], ledger["wb"]}
     assert found(world, "\x1f\x07 ") == found(world, "")
