@@ -27,6 +27,8 @@
     var instance = chart("chart-areas");
     if (!instance) return;
     var rows = data.areas;
+    // A value over each bar only where the bars are wide enough to hold one (not on a phone's 12 bars).
+    var roomy = instance.getWidth() / Math.max(rows.length, 1) >= 48;
     instance.setOption({
       animation: false,
       tooltip: Object.assign({ trigger: "item", formatter: function (p) {
@@ -41,7 +43,7 @@
         type: "bar",
         name: "整改率",
         data: rows.map(function (r) { return r.rate === null ? 0 : Math.round(r.rate * 1000) / 10; }),
-        label: { show: rows.length <= 12, position: "top", formatter: function (p) { return percent(rows[p.dataIndex].rate); } },
+        label: { show: rows.length <= 12 && roomy, position: "top", formatter: function (p) { return percent(rows[p.dataIndex].rate); } },
         itemStyle: { color: "#0d6efd" }
       }]
     });
@@ -49,9 +51,13 @@
   }
 
   function heat(data) {
+    var h = data.heat;
+    // One row of cells per sector, each tall enough for its name (set through the CSSOM, which the
+    // Content Security Policy allows, before ECharts measures the element).
+    var element = document.getElementById("chart-heat");
+    if (element) element.style.height = Math.max(320, 22 * h.y.length + 120) + "px";
     var instance = chart("chart-heat");
     if (!instance) return;
-    var h = data.heat;
     var xIndex = {}, yIndex = {};
     h.x.forEach(function (x, i) { xIndex[x.code] = i; });
     h.y.forEach(function (y, i) { yIndex[y.code] = i; });
@@ -67,7 +73,8 @@
       } }, tooltip),
       grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
       xAxis: { type: "category", data: h.x.map(function (x) { return x.name; }), axisLabel: { interval: 0, rotate: h.x.length > 6 ? 40 : 0 } },
-      yAxis: { type: "category", data: h.y.map(function (y) { return y.name; }), axisLabel: { interval: 0 } },
+      yAxis: { type: "category", data: h.y.map(function (y) { return y.name; }),
+               axisLabel: { interval: 0, width: 112, overflow: "truncate" } },
       visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
                    text: ["100%", "0%"], inRange: { color: ["#dc3545", "#ffc107", "#198754"] } },
       series: [{ type: "heatmap", data: cells, label: { show: h.x.length <= 8, formatter: function (p) { return p.value[2] + "%"; } } }]
