@@ -187,6 +187,11 @@ def install(cursor, *, backfill: bool) -> None:
     """Functions, column, triggers and index, idempotent; with ``backfill`` the table is emptied and
     filled from the ledger, in one statement, and the index built after it (building beats inserting
     into it)."""
+    if backfill:
+        # The foreign key to the hazard is deferred: checked now and at the end of each statement from
+        # here on, so that no trigger event is pending when the table is altered, emptied or indexed
+        # ("cannot CREATE INDEX … because it has pending trigger events").
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(QUOTE + SUPERSEDED + FUNCTIONS + COLUMN)
     if backfill:
         cursor.execute("DROP INDEX IF EXISTS hazard_search_document")

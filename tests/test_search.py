@@ -245,6 +245,15 @@ def test_a_list_reads_its_pages_from_the_newest_months_and_misses_nothing(world,
     assert found(world, "叉车") == set(newest_first)
 
 
+def test_the_migrations_refill_keeps_every_hazard_findable(world, a_year_of_forklifts):
+    """What hazards/0014_search_months runs on a ledger: the table emptied, filled again in one statement
+    (with hazards written earlier in the same transaction) and the index rebuilt."""
+    with connection.cursor() as cursor:
+        search.install(cursor, backfill=True)
+    assert HazardSearch.objects.count() == Hazard.objects.count()
+    assert found(world, "叉车") == set(a_year_of_forklifts)
+
+
 def test_months_of_the_ledger_span_year_ends(world, a_year_of_forklifts):
     months = search.ledger_months()
     assert len(months) == len(set(months)) >= 13
