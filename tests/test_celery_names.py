@@ -11,6 +11,7 @@ STABLE_NAMES = {
     "reminders.tasks.deliver_due",
     "reminders.tasks.plan_events",
     "hazards.tasks.import_ledger",
+    "accounts.tasks.import_units",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",
