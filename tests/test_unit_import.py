@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.choices import UnitKind
-from accounts.imports import HEADERS, UNITS
+from accounts.imports import HEADERS
 from accounts.models import ResponsibleUnit
 from accounts.tasks import import_units
 from core.choices import JobState
