@@ -12,6 +12,7 @@ STABLE_NAMES = {
     "reminders.tasks.plan_events",
     "hazards.tasks.import_ledger",
     "accounts.tasks.import_units",
+    "inspections.tasks.take_campaign_snapshots",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",
