@@ -64,6 +64,7 @@ class UnitImport(ImportKind):
     sheet_title = "责任单位"
     columns = COLUMNS
     report_columns = ("name", "credit_code", "region")
+    preview_columns = report_columns
     result_header = "已写入的单位"
     url_prefix = "accounts:unit_import"
     back_url_name = "admin:accounts_responsibleunit_changelist"

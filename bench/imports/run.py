@@ -117,7 +117,8 @@ def run(rows: int, url: str, var_dir: str) -> int:
     from accounts.choices import RegionLevel, Role
     from accounts.models import Region, ResponsibleUnit, Sector, User
     from core import jobs
-    from core.imports import files, rows, run, sheets
+    from core.imports import files, run, sheets
+    from core.imports import rows as outcomes
     from core.imports.views import PREVIEW_ROWS
     from core.models import Job
     from demo.places import build_city
@@ -159,14 +160,14 @@ def run(rows: int, url: str, var_dir: str) -> int:
     reference = run.stage(upload, user=officer, kind=kind)
     request = RequestFactory().get("/")
     request.user = officer
-    shown = sorted(preview.rows, key=lambda row: row.outcome != rows.INVALID)[:PREVIEW_ROWS]
+    shown = sorted(preview.rows, key=lambda row: row.outcome != outcomes.INVALID)[:PREVIEW_ROWS]
     html = render_to_string(
         "imports/preview.html",
         {
             "kind": HAZARDS,
             "urls": {},
             "preview": preview,
-            "rows": [(row, [row.cells[key] for key in HAZARDS.report_columns]) for row in shown],
+            "rows": [(row, " · ".join(filter(None, (row.cells[k] for k in HAZARDS.preview_columns)))) for row in shown],
             "hidden": len(preview.rows) - len(shown),
             "reference": reference,
             "counts": {"total": len(preview.rows)},
@@ -180,12 +181,12 @@ def run(rows: int, url: str, var_dir: str) -> int:
     timings["report .xlsx (download)"] = time.monotonic() - t3
     for name, seconds in timings.items():
         log(f"  {name:<24} {seconds:6.2f} s")
-    outcome = {o: preview.count(o) for o in (rows.NEW, rows.DUPLICATE, rows.INVALID)}
+    outcome = {o: preview.count(o) for o in (outcomes.NEW, outcomes.DUPLICATE, outcomes.INVALID)}
     log(
         f"preview of {len(preview.rows)} rows {outcome}: {previewed:.2f} s (budget {PREVIEW_BUDGET:.0f} s; "
         f"page {len(html) / 1e3:.0f} kB, report {len(report) / 1e6:.1f} MB not counted)"
     )
-    if outcome[rows.INVALID]:
+    if outcome[outcomes.INVALID]:
         log(f"unexpected errors, e.g. row {preview.invalid[0].number}: {preview.invalid[0].errors}")
         return 1
     del table, preview, html, report
@@ -220,7 +221,7 @@ def run(rows: int, url: str, var_dir: str) -> int:
     )
     ok = previewed <= PREVIEW_BUDGET and float(seconds) <= IMPORT_BUDGET and int(peak) <= MEMORY_BUDGET_MB
     log("within budget" if ok else "OVER BUDGET")
-    assert Job.objects.get(pk=job.pk).done == outcome[rows.NEW]
+    assert Job.objects.get(pk=job.pk).done == outcome[outcomes.NEW]
     return 0 if ok else 1
 
 

@@ -29,6 +29,7 @@ class ImportKind:
     columns: tuple[Column, ...]
     # The cells a report and the preview page repeat of each row: enough to find it in the user's file.
     report_columns: tuple[str, ...]
+    preview_columns: tuple[str, ...]  # the cells the preview page shows of each row (a phone's width)
     result_header: str  # the report's column for what each written row became (the hazard's number…)
     url_prefix: str  # page URL names: <prefix>, <prefix>_template, _report, _confirm, _job
     back_url_name: str  # the list the pages lead back to

@@ -78,8 +78,8 @@ def _preview(request: HttpRequest, kind: ImportKind, preview: Preview, reference
     context = _context(
         kind,
         preview=preview,
-        rows=[(row, [row.cells[key] for key in kind.report_columns]) for row in shown],
-        shown_headers=[headers[key] for key in kind.report_columns],
+        rows=[(row, " · ".join(filter(None, (row.cells[key] for key in kind.preview_columns)))) for row in shown],
+        shown_headers=[headers[key] for key in kind.preview_columns],
         hidden=len(preview.rows) - len(shown),
         reference=reference,
         counts=preview.counts(),

@@ -24,6 +24,7 @@ class HazardImport(ImportKind):
     sheet_title = "隐患台账"
     columns = COLUMNS
     report_columns = ("found_on", "region", "unit", "title")
+    preview_columns = ("title", "found_on")
     result_header = "隐患编号"
     url_prefix = "hazards:import"
     back_url_name = "hazards:list"
