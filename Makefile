@@ -44,7 +44,7 @@ run: $(RUN_STAMP) $(ASSETS_STAMP)
 
 # Type-checked so far: core's errors, transitions, idempotency, jobs, downloads, login limit and middleware; the jurisdiction and tokens; the services,
 # querysets and permissions of the hazards and inspections apps, and the reports' metrics, dimensions, live computation, rollup and dashboard.
-TYPED := core/errors.py core/transitions.py core/idempotency.py core/jobs.py core/querysets.py accounts/jurisdiction.py hazards/services hazards/imports hazards/querysets.py hazards/permissions.py inspections/services.py inspections/permissions.py inspections/querysets.py inspections/coverage.py accounts/tokens.py core/login_limit.py core/downloads.py core/middleware.py reports/metrics.py reports/dimensions.py reports/live.py reports/rollup.py reports/tables.py reports/layouts.py reports/official.py reports/exports.py reports/xlsx.py reports/dashboard.py
+TYPED := core/errors.py core/transitions.py core/idempotency.py core/jobs.py core/querysets.py accounts/jurisdiction.py hazards/services hazards/imports core/imports/columns.py core/imports/files.py core/imports/kinds.py core/imports/rows.py core/imports/run.py core/imports/sheets.py accounts/services.py accounts/imports.py hazards/querysets.py hazards/permissions.py inspections/services.py inspections/permissions.py inspections/querysets.py inspections/coverage.py accounts/tokens.py core/login_limit.py core/downloads.py core/middleware.py reports/metrics.py reports/dimensions.py reports/live.py reports/rollup.py reports/tables.py reports/layouts.py reports/official.py reports/exports.py reports/xlsx.py reports/dashboard.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .

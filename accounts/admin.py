@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import ApiToken, Region, ResponsibleUnit, Sector, SupervisingDepartment, User
+from accounts.permissions import may_manage_units
 
 
 @admin.register(Region)
@@ -88,6 +90,32 @@ class ResponsibleUnitAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: ResponsibleUnit | None = None) -> bool:
         # Nothing is ever lost (docs/design.md): a unit that no longer exists is 停用 (is_active), not deleted.
         return False
+
+    # Units are the administrator's to keep (accounts/permissions.py), here as in the Excel import, and
+    # both write through accounts.services.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_manage_units(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: ResponsibleUnit | None = None) -> bool:
+        return may_manage_units(request.user) and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: ResponsibleUnit, form, change: bool) -> None:
+        details = services.UnitDetails(
+            name=obj.name,
+            region=obj.region,
+            kind=obj.kind,
+            credit_code=obj.credit_code,
+            address=obj.address,
+            contact_name=obj.contact_name,
+            contact_phone=obj.contact_phone,
+            industry_code=obj.industry_code,
+            is_active=obj.is_active,
+        )
+        if change:
+            recorded = ResponsibleUnit.objects.get(pk=obj.pk)
+            obj.name_initials = services.unit_update(unit=recorded, details=details, by=request.user).name_initials
+        else:
+            obj.pk = services.unit_create(details=details, by=request.user).pk
 
 
 @admin.register(User)

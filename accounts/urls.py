@@ -5,12 +5,15 @@ from django.urls import path
 
 from accounts import views
 from accounts.forms import LoginForm
+from accounts.imports import UNITS
+from core.imports.views import urlpatterns as import_urlpatterns
 
 app_name = "accounts"
 
 urlpatterns = [
     path("pickers/regions/", views.region_cascade_view, name="region_cascade"),
     path("pickers/units/", views.unit_options, name="unit_options"),
+    *import_urlpatterns(UNITS, "units/import/"),
 ]
 
 # Login and logout live outside the app namespace, where LOGIN_URL and the templates expect them.

@@ -70,6 +70,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=0, minute=5),
         "options": {"expires": 3600},
     },
+    # 专项整治 报送快照: each phase's figures frozen once its last day is over (counted as of that day's end,
+    # so a late run still reports the same figures; one per phase by a unique constraint).
+    "inspections-campaign-snapshots": {
+        "task": "inspections.tasks.take_campaign_snapshots",
+        "schedule": crontab(hour=0, minute=10),
+        "options": {"expires": 3600},
+    },
     # Export files (reports.exports) are their owner's for 24 h after they were made: each hour the expired
     # ones are deleted, their jobs kept to say so. A missed run only keeps a file an hour longer.
     "reports-expire-exports": {

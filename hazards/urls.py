@@ -2,7 +2,9 @@
 
 from django.urls import path
 
+from core.imports.views import urlpatterns as import_urlpatterns
 from hazards import views
+from hazards.imports import HAZARDS
 
 app_name = "hazards"
 
@@ -15,11 +17,7 @@ urlpatterns = [
     path("hazards/<int:pk>/do/<slug:slug>/", views.hazard_action, name="action"),
     path("hazards/<int:pk>/notice/", views.rectification_notice, name="rectification_notice"),
     path("hazards/<int:pk>/supervision/<int:listing_id>/notice/", views.supervision_notice, name="supervision_notice"),
-    path("hazards/import/", views.ledger_import, name="import"),
-    path("hazards/import/template/", views.ledger_template, name="import_template"),
-    path("hazards/import/report/", views.ledger_report, name="import_report"),
-    path("hazards/import/confirm/", views.ledger_confirm, name="import_confirm"),
-    path("hazards/import/jobs/<int:job_id>/", views.ledger_job, name="import_job"),
+    *import_urlpatterns(HAZARDS, "hazards/import/"),
     path("workdays/", views.working_days_preview, name="working_days"),
     path("hazards/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

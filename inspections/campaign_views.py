@@ -17,7 +17,7 @@ from core.web.submit import submit_and_answer
 from hazards.choices import MajorStandard
 from inspections import permissions, services
 from inspections.choices import CAMPAIGN_TRANSITIONS, CampaignAction
-from inspections.coverage import campaign_coverage, campaign_never_inspected
+from inspections.coverage import campaign_coverage, campaign_never_inspected, campaign_snapshots
 from inspections.forms import CampaignForm, CampaignTargetsForm
 from inspections.models import Campaign
 
@@ -92,12 +92,18 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "total_inspected": sum(row.units_inspected for row in rows),
         "total_missing": sum(row.units_missing for row in rows),
         "county": county,
+        "snapshots": campaign_snapshots(campaign=campaign, user=request.user),
         "missing": campaign_never_inspected(campaign=campaign, user=request.user, county=county)[:500]
         if county
         else None,
         "may": {
             action: permissions.may_run_campaign(request.user, campaign, action)
-            for action in (CampaignAction.SET_TARGETS, CampaignAction.ACTIVATE, CampaignAction.CLOSE)
+            for action in (
+                CampaignAction.SET_TARGETS,
+                CampaignAction.ACTIVATE,
+                CampaignAction.CLOSE,
+                CampaignAction.SNAPSHOT,
+            )
         },
     }
     return render(request, "inspections/campaigns/detail.html", context)
@@ -156,3 +162,9 @@ def campaign_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, services.campaign_close, _("专项整治已结束。"))
+
+
+@login_required
+@require_POST
+def campaign_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, services.campaign_snapshot_take, _("报送快照已生成。"))

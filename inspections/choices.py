@@ -80,6 +80,7 @@ class CampaignAction(models.TextChoices):
     SET_TARGETS = "set_targets", _("确定整治对象")
     ACTIVATE = "activate", _("启动")
     CLOSE = "close", _("结束")
+    SNAPSHOT = "snapshot", _("生成报送快照")
 
 
 # The phases a 专项整治 usually runs through; the create form offers them (INSPECTIONS.md, campaigns).
@@ -92,5 +93,10 @@ CAMPAIGN_TRANSITIONS = TransitionTable(
     transition(CampaignAction.SET_TARGETS, CampaignStatus.ACTIVE, None, _OFFICER, _CITY),
     transition(CampaignAction.ACTIVATE, CampaignStatus.DRAFT, CampaignStatus.ACTIVE, _OFFICER, _CITY),
     transition(CampaignAction.CLOSE, CampaignStatus.ACTIVE, CampaignStatus.CLOSED, _OFFICER, _CITY),
+    # A 报送快照 by hand, once launched (the beat task takes one at each phase's end by itself).
+    *(
+        transition(CampaignAction.SNAPSHOT, s, None, _OFFICER, _CITY)
+        for s in (CampaignStatus.ACTIVE, CampaignStatus.CLOSED)
+    ),
     illegal=CampaignIllegalTransition,
 )

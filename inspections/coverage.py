@@ -7,7 +7,8 @@ Periods are Asia/Shanghai local dates, both ends included. A unit has no sector 
 hazards and inspections record one).
 
 A 专项整治 counts its own way (``campaign_coverage``): 应排查 are its targets, 实际排查 those of them with at
-least one inspection of the campaign completed within its period.
+least one inspection of the campaign completed within its period. Its 报送快照 (``campaign_figures``) count
+the same, as things stood at a moment, for the whole campaign whoever asks.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.choices import UnitKind
 from accounts.models import Region, ResponsibleUnit, User
+from hazards.choices import Action as HazardAction
+from hazards.models import Hazard, HazardEvent
 from inspections.choices import Status
-from inspections.models import Campaign, Inspection
+from inspections.models import Campaign, CampaignSnapshot, CampaignSnapshotRow, CampaignTarget, Inspection
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,62 @@ def campaign_never_inspected(
     if county is not None:
         units = units.filter(region__code__startswith=county.code[:6])
     return units.select_related("region").order_by("region__code", "name")
+
+
+@dataclass(frozen=True)
+class CampaignFigures:
+    """A county's figures of a campaign at a moment: what a 报送快照 freezes."""
+
+    county: Region
+    targets: int
+    inspected: int
+    hazards_found: int
+    hazards_closed: int
+
+
+def campaign_figures(*, campaign: Campaign, until: datetime.datetime) -> list[CampaignFigures]:
+    """Per county, as things stood at ``until``, for the whole campaign: its targets added by then (应排查),
+    those with an inspection of the campaign completed between its first day and then (实际排查), and the
+    hazards its inspections found by then (less those voided by then) and of them those closed by then.
+    Every count reads a timestamp, so a snapshot taken late still says what held at ``until``."""
+    since = _bounds(campaign.starts_on, campaign.starts_on)[0]
+    done = Inspection.objects.filter(
+        campaign=campaign,
+        unit=OuterRef("unit"),
+        status=Status.COMPLETED,
+        completed_at__gte=since,
+        completed_at__lt=until,
+    )
+    targets = (
+        CampaignTarget.objects.filter(campaign=campaign, added_at__lt=until)
+        .annotate(county_code=Substr("unit__region__code", 1, 6), was_inspected=Exists(done))
+        .values("county_code")
+        .annotate(targets=Count("pk"), inspected=Count("pk", filter=Q(was_inspected=True)))
+    )
+    voided = HazardEvent.objects.filter(hazard=OuterRef("pk"), action=HazardAction.VOID, at__lt=until)
+    hazards = (
+        Hazard.objects.filter(inspection_answer__inspection__campaign=campaign, found_at__lt=until)
+        .exclude(Exists(voided))
+        .annotate(county_code=Substr("inspection_answer__inspection__unit__region__code", 1, 6))
+        .values("county_code")
+        .annotate(found=Count("pk"), closed=Count("pk", filter=Q(closed_at__lt=until)))
+    )
+    found = {row["county_code"]: (row["found"], row["closed"]) for row in hazards}
+    rows = []
+    for row in sorted(targets, key=lambda row: row["county_code"]):
+        county = Region.cached.get_by_key(row["county_code"])
+        if isinstance(county, Region):
+            hazards_found, hazards_closed = found.get(row["county_code"], (0, 0))
+            rows.append(CampaignFigures(county, row["targets"], row["inspected"], hazards_found, hazards_closed))
+    return rows
+
+
+def campaign_snapshots(*, campaign: Campaign, user: User) -> list[CampaignSnapshot]:
+    """The campaign's 报送快照, latest first, each with ``visible_rows``: the counties the viewer sees (the
+    issuing office all of them, a county its own)."""
+    rows = CampaignSnapshotRow.objects.filter(county__in=Region.objects.visible_to(user)).select_related("county")
+    return list(
+        campaign.snapshots.select_related("phase", "taken_by").prefetch_related(
+            Prefetch("rows", queryset=rows.order_by("county__code"), to_attr="visible_rows")
+        )
+    )

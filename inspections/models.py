@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -293,3 +294,69 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}：{self.get_result_display()}"
+
+
+class CampaignSnapshot(models.Model):
+    """报送快照: a campaign's figures per county frozen as they stood at ``counted_until`` — the end of a
+    phase's last day when the beat task takes it for that phase, the moment it was taken when its
+    issuing office takes one by hand. Never changed once taken."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="snapshots")
+    phase = models.ForeignKey(
+        CampaignPhase, verbose_name=_("阶段"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    counted_until = models.DateTimeField(_("统计截止"))
+    taken_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("空：阶段报送日由系统自动生成"),
+    )
+
+    class Meta:
+        verbose_name = _("报送快照")
+        verbose_name_plural = _("报送快照")
+        ordering = ["campaign", "-counted_until", "-id"]
+        constraints = [
+            # inspections.tasks.take_campaign_snapshots: one scheduled snapshot per phase, however often it runs.
+            models.UniqueConstraint(
+                fields=["campaign", "phase"], condition=Q(taken_by__isnull=True), name="campaign_snapshot_per_phase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {timezone.localtime(self.counted_until):%Y-%m-%d %H:%M}"
+
+
+class CampaignSnapshotRow(models.Model):
+    """One county's figures in a snapshot: 应排查 (targets), 实际排查 (inspected), hazards found and closed."""
+
+    snapshot = models.ForeignKey(CampaignSnapshot, on_delete=models.CASCADE, related_name="rows")
+    county = models.ForeignKey(Region, verbose_name=_("县（区）"), on_delete=models.PROTECT, related_name="+")
+    targets = models.PositiveIntegerField(_("应排查"))
+    inspected = models.PositiveIntegerField(_("实际排查"))
+    hazards_found = models.PositiveIntegerField(_("发现隐患"))
+    hazards_closed = models.PositiveIntegerField(_("已销号"))
+
+    class Meta:
+        verbose_name = _("快照分县数据")
+        verbose_name_plural = _("快照分县数据")
+        ordering = ["snapshot", "county__code"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "county"], name="campaign_snapshot_county_once")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} · {self.county}"
+
+    @property
+    def coverage(self) -> float | None:
+        """实际排查 / 应排查, None when no unit is due (shown as "/")."""
+        return self.inspected / self.targets if self.targets else None
+
+    @property
+    def coverage_display(self) -> str:
+        """覆盖率 as the tables print it: one decimal of a percent, "/" when none is due."""
+        return "/" if self.coverage is None else f"{self.coverage * 100:.1f}%"

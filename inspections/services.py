@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,8 @@ from inspections.models import (
     Answer,
     Campaign,
     CampaignPhase,
+    CampaignSnapshot,
+    CampaignSnapshotRow,
     CampaignTarget,
     ChecklistItem,
     ChecklistSection,
@@ -485,3 +487,79 @@ def campaign_close(*, campaign: Campaign, by: User, at: datetime.datetime | None
     permissions.check_campaign_transition(by, CampaignAction.CLOSE, campaign)
     now = _acting_time(at)
     return _move_campaign(campaign, CampaignStatus.CLOSED, now, closed_at=now)
+
+
+# 报送快照: a campaign's figures frozen per county (coverage.campaign_figures).
+
+
+def _snapshot(
+    campaign: Campaign,
+    *,
+    phase: CampaignPhase | None,
+    until: datetime.datetime,
+    by: User | None,
+    now: datetime.datetime,
+) -> CampaignSnapshot:
+    from inspections.coverage import campaign_figures
+
+    with transaction.atomic():
+        snapshot = CampaignSnapshot.objects.create(
+            campaign=campaign, phase=phase, counted_until=until, taken_at=now, taken_by=by
+        )
+        CampaignSnapshotRow.objects.bulk_create(
+            CampaignSnapshotRow(
+                snapshot=snapshot,
+                county=row.county,
+                targets=row.targets,
+                inspected=row.inspected,
+                hazards_found=row.hazards_found,
+                hazards_closed=row.hazards_closed,
+            )
+            for row in campaign_figures(campaign=campaign, until=until)
+        )
+    return snapshot
+
+
+def campaign_snapshot_take(*, campaign: Campaign, by: User, at: datetime.datetime | None = None) -> CampaignSnapshot:
+    """生成报送快照 by hand (the issuing office, once launched): the figures as they stand now, under the
+    phase running today if any."""
+    permissions.check_campaign_transition(by, CampaignAction.SNAPSHOT, campaign)
+    now = _acting_time(at)
+    today = timezone.localdate(now)
+    phase = campaign.phases.filter(starts_on__lte=today, ends_on__gte=today).first()
+    return _snapshot(campaign, phase=phase, until=now, by=by, now=now)
+
+
+def phase_reporting_moment(phase: CampaignPhase) -> datetime.datetime:
+    """A phase reports its figures as they stand at the end of its last day (local time)."""
+    day = phase.ends_on + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_current_timezone())
+
+
+def phases_due_a_snapshot(*, now: datetime.datetime | None = None) -> list[CampaignPhase]:
+    """The phases of launched campaigns whose last day is over and that have no scheduled snapshot yet."""
+    today = timezone.localdate(_acting_time(now))
+    taken = CampaignSnapshot.objects.filter(phase=OuterRef("pk"), taken_by__isnull=True)
+    return list(
+        CampaignPhase.objects.filter(
+            campaign__status__in=(CampaignStatus.ACTIVE, CampaignStatus.CLOSED), ends_on__lt=today
+        )
+        .exclude(Exists(taken))
+        .select_related("campaign")
+        .order_by("ends_on", "pk")
+    )
+
+
+def campaign_snapshot_for_phase(
+    *, phase: CampaignPhase, at: datetime.datetime | None = None
+) -> CampaignSnapshot | None:
+    """The phase's scheduled snapshot, as of the end of its last day; taken once (None: already taken,
+    by this run or another)."""
+    now = _acting_time(at)
+    until = phase_reporting_moment(phase)
+    if until > now:
+        raise ValueError("a phase reports once its last day is over")
+    try:
+        return _snapshot(phase.campaign, phase=phase, until=until, by=None, now=now)
+    except IntegrityError:  # campaign_snapshot_per_phase: another worker took it first
+        return None

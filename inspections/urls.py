@@ -23,4 +23,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/targets/", campaign_views.campaign_targets, name="campaign_targets"),
     path("campaigns/<int:pk>/activate/", campaign_views.campaign_activate, name="campaign_activate"),
     path("campaigns/<int:pk>/close/", campaign_views.campaign_close, name="campaign_close"),
+    path("campaigns/<int:pk>/snapshot/", campaign_views.campaign_snapshot, name="campaign_snapshot"),
 ]

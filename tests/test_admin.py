@@ -428,3 +428,26 @@ def test_filtered_hazard_list_counts_exactly(browser, world, monkeypatch):
         response = browser.get(changelist("hazards_hazard"), {"status__exact": Status.ASSIGNED})
     assert not any("pg_class" in query["sql"] for query in queries)
     assert response.context["cl"].result_count == 1
+
+
+def test_a_unit_changed_in_the_admin_goes_through_the_service(browser, world):
+    url = reverse("admin:accounts_responsibleunit_change", args=[world.hq_unit.pk])
+    data = unit_form(world, name="新乡市红旗重工有限公司", credit_code=world.hq_unit.credit_code)
+    assert browser.post(url, data).status_code == 302
+    world.hq_unit.refresh_from_db()
+    assert (world.hq_unit.name, world.hq_unit.name_initials) == ("新乡市红旗重工有限公司", "xxshqzgyxgs")
+
+
+def test_only_the_administrator_adds_or_changes_units_in_the_admin(client, world):
+    officer = world.hq_officer
+    officer.is_staff = True
+    officer.save()
+    officer.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_responsibleunit", "add_responsibleunit", "change_responsibleunit"]
+        )
+    )
+    client.force_login(officer)
+    assert client.get(reverse("admin:accounts_responsibleunit_add")).status_code == 403
+    assert client.post(reverse("admin:accounts_responsibleunit_add"), unit_form(world)).status_code == 403
+    assert not ResponsibleUnit.objects.filter(name="新乡市红旗化工有限公司").exists()

@@ -11,6 +11,8 @@ STABLE_NAMES = {
     "reminders.tasks.deliver_due",
     "reminders.tasks.plan_events",
     "hazards.tasks.import_ledger",
+    "accounts.tasks.import_units",
+    "inspections.tasks.take_campaign_snapshots",
     "hazards.tasks.remove_stray_files",
     "core.tasks.tidy_jobs",
     "reports.tasks.refresh_rollup",

@@ -14,11 +14,12 @@ from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
 from core.choices import JobState
+from core.imports import rows as outcomes
+from core.imports.run import FOLDER
+from core.imports.sheets import text_cell
 from core.models import Job
-from hazards import imports
 from hazards.choices import Action, Status
 from hazards.imports.columns import HEADERS
-from hazards.imports.sheets import text_cell
 from hazards.models import Hazard, HazardEvent
 from hazards.tasks import import_ledger
 from tests.conftest import World
@@ -59,7 +60,7 @@ def upload(client, content: bytes, name: str = "台账.xlsx"):
 
 
 def staged_files(media_root) -> list:
-    folder = media_root / imports.FOLDER
+    folder = media_root / FOLDER
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
@@ -101,7 +102,7 @@ def test_a_filled_template_round_trips_into_a_clean_preview(world, officer):
     response = upload(officer, buffer.getvalue())
     assert response.status_code == 200, response.content.decode()
     preview = response.context["preview"]
-    assert [(r.number, r.outcome, r.errors) for r in preview.rows] == [(2, imports.NEW, [])]
+    assert [(r.number, r.outcome, r.errors) for r in preview.rows] == [(2, outcomes.NEW, [])]
     assert preview.importable
 
 
@@ -167,7 +168,7 @@ def test_a_gbk_csv_is_read_like_the_workbook(world, officer):
     response = upload(officer, "\r\n".join(lines).encode("gbk"), "台账.csv")
     assert response.status_code == 200, response.content.decode()
     (checked,) = response.context["preview"].rows
-    assert checked.cells["title"] == "配电箱未接地" and checked.outcome == imports.NEW
+    assert checked.cells["title"] == "配电箱未接地" and checked.outcome == outcomes.NEW
 
 
 def test_a_header_missing_a_column_is_reported(world, officer):
@@ -209,7 +210,7 @@ def test_a_bad_row_is_reported_with_its_row_and_column(world, officer, changes, 
     assert response.status_code == 400
     preview = response.context["preview"]
     first, second = preview.rows
-    assert first.outcome == imports.NEW and second.outcome == imports.INVALID
+    assert first.outcome == outcomes.NEW and second.outcome == outcomes.INVALID
     assert second.number == 3
     assert any(c == column and reason in r for c, r in second.errors), second.errors
     assert f"第 3 行“{column}”" in response.content.decode()
@@ -219,13 +220,13 @@ def test_a_bad_row_is_reported_with_its_row_and_column(world, officer, changes, 
 def test_a_unit_named_rather_than_coded_is_found(world, officer):
     response = upload(officer, xlsx([GOOD | {"责任单位(统一社会信用代码或名称)": world.hq_unit.name}]))
     (checked,) = response.context["preview"].rows
-    assert checked.outcome == imports.NEW and checked.values["unit"] == world.hq_unit
+    assert checked.outcome == outcomes.NEW and checked.values["unit"] == world.hq_unit
 
 
 def test_a_row_rectified_on_paper_is_imported_as_handed_over_and_says_so(world, officer):
     response = upload(officer, xlsx([GOOD | {"整改状态": "已销号"}]))
     (checked,) = response.context["preview"].rows
-    assert checked.outcome == imports.NEW
+    assert checked.outcome == outcomes.NEW
     assert "导入为“已交办”" in checked.notes[0]
 
 
@@ -240,9 +241,9 @@ def test_duplicates_of_a_recorded_hazard_and_within_the_file_are_found(world, of
     again = upload(officer, xlsx([GOOD, GOOD | {"隐患名称": "新隐患"}, GOOD | {"隐患名称": "新隐患"}]))
     rows = again.context["preview"].rows
     assert [(r.outcome, r.duplicate_of) for r in rows] == [
-        (imports.DUPLICATE, existing.number),
-        (imports.NEW, ""),
-        (imports.DUPLICATE, "第 3 行"),
+        (outcomes.DUPLICATE, existing.number),
+        (outcomes.NEW, ""),
+        (outcomes.DUPLICATE, "第 3 行"),
     ]
 
 

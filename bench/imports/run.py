@@ -117,11 +117,13 @@ def run(rows: int, url: str, var_dir: str) -> int:
     from accounts.choices import RegionLevel, Role
     from accounts.models import Region, ResponsibleUnit, Sector, User
     from core import jobs
+    from core.imports import files, run, sheets
+    from core.imports import rows as outcomes
+    from core.imports.views import PREVIEW_ROWS
     from core.models import Job
     from demo.places import build_city
-    from hazards import imports
+    from hazards.imports import HAZARDS
     from hazards.models import Hazard, HazardEvent
-    from hazards.views.imports import JOB_KIND, PREVIEW_ROWS
 
     # The page is rendered without collectstatic: plain static URLs, as in development.
     settings.STORAGES = {
@@ -148,22 +150,24 @@ def run(rows: int, url: str, var_dir: str) -> int:
     upload = SimpleUploadedFile("台账.xlsx", content)
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    kind = imports.check_ledger(upload, upload.name, upload.size)
-    table = list(imports.read_rows(upload, kind))
+    kind = files.check_ledger(upload, upload.name, upload.size)
+    table = list(files.read_rows(upload, kind))
     timings["read (calamine)"] = time.monotonic() - t0
     t1 = time.monotonic()
-    preview = imports.check_rows(table, user=officer)
+    preview = HAZARDS.check(table, user=officer)
     timings["validate"] = time.monotonic() - t1
     t2 = time.monotonic()
-    reference = imports.stage(upload, user=officer, kind=kind)
+    reference = run.stage(upload, user=officer, kind=kind)
     request = RequestFactory().get("/")
     request.user = officer
-    shown = sorted(preview.rows, key=lambda row: row.outcome != imports.INVALID)[:PREVIEW_ROWS]
+    shown = sorted(preview.rows, key=lambda row: row.outcome != outcomes.INVALID)[:PREVIEW_ROWS]
     html = render_to_string(
-        "hazards/import_preview.html",
+        "imports/preview.html",
         {
+            "kind": HAZARDS,
+            "urls": {},
             "preview": preview,
-            "rows": shown,
+            "rows": [(row, " · ".join(filter(None, (row.cells[k] for k in HAZARDS.preview_columns)))) for row in shown],
             "hidden": len(preview.rows) - len(shown),
             "reference": reference,
             "counts": {"total": len(preview.rows)},
@@ -173,21 +177,21 @@ def run(rows: int, url: str, var_dir: str) -> int:
     timings["stage + render page"] = time.monotonic() - t2
     previewed = time.monotonic() - t0
     t3 = time.monotonic()
-    report = imports.report(preview.rows)
+    report = sheets.report(HAZARDS, preview.rows)
     timings["report .xlsx (download)"] = time.monotonic() - t3
     for name, seconds in timings.items():
         log(f"  {name:<24} {seconds:6.2f} s")
-    outcome = {o: preview.count(o) for o in (imports.NEW, imports.DUPLICATE, imports.INVALID)}
+    outcome = {o: preview.count(o) for o in (outcomes.NEW, outcomes.DUPLICATE, outcomes.INVALID)}
     log(
         f"preview of {len(preview.rows)} rows {outcome}: {previewed:.2f} s (budget {PREVIEW_BUDGET:.0f} s; "
         f"page {len(html) / 1e3:.0f} kB, report {len(report) / 1e6:.1f} MB not counted)"
     )
-    if outcome[imports.INVALID]:
+    if outcome[outcomes.INVALID]:
         log(f"unexpected errors, e.g. row {preview.invalid[0].number}: {preview.invalid[0].errors}")
         return 1
     del table, preview, html, report
 
-    job = jobs.job_create(kind=JOB_KIND, owner=officer, scope={"file": reference})
+    job = jobs.job_create(kind=HAZARDS.job_kind, owner=officer, scope={"file": reference})
     child = subprocess.run(
         [
             sys.executable,
@@ -217,7 +221,7 @@ def run(rows: int, url: str, var_dir: str) -> int:
     )
     ok = previewed <= PREVIEW_BUDGET and float(seconds) <= IMPORT_BUDGET and int(peak) <= MEMORY_BUDGET_MB
     log("within budget" if ok else "OVER BUDGET")
-    assert Job.objects.get(pk=job.pk).done == outcome[imports.NEW]
+    assert Job.objects.get(pk=job.pk).done == outcome[outcomes.NEW]
     return 0 if ok else 1
 
 

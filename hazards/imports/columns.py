@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from core.imports.columns import Column, labels
 from hazards.choices import Category, Factor, Level, MajorStandard, Source
 
 # 整改状态 as written on paper. A ledger has no 整改后 photos, and 办单 requires one, so a row recorded as
 # rectified or closed is imported as 已交办 and the preview says so (docs/design.md).
 LISTED, ASSIGNED, RECTIFIED, CLOSED = "已登记", "已交办", "已整改", "已销号"
 PAPER_STATUSES = (LISTED, ASSIGNED, RECTIFIED, CLOSED)
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    required: bool = False
-    choices: tuple[str, ...] = ()  # the labels a cell may hold; a data validation list in the template
-    width: int = 14
-
-
-def labels(choices) -> tuple[str, ...]:
-    return tuple(str(label) for label in choices.labels)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -46,13 +32,3 @@ COLUMNS: tuple[Column, ...] = (
 )
 HEADERS = tuple(column.header for column in COLUMNS)
 BY_KEY = {column.key: column for column in COLUMNS}
-
-
-def letter(index: int) -> str:
-    """The spreadsheet letter of the 0-based column ``index`` (A, B, … Z, AA …)."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("A") + rest) + name
-    return name

@@ -12,69 +12,22 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import RegionLevel
 from accounts.models import Region, ResponsibleUnit, Sector, User
+from core.imports.rows import DUPLICATE, INVALID, Preview, Row, parse_date, read_table
 from hazards.choices import Category, Factor, Level, MajorStandard, Source
-from hazards.imports.columns import ASSIGNED, BY_KEY, CLOSED, COLUMNS, HEADERS, LISTED, RECTIFIED
+from hazards.imports.columns import ASSIGNED, BY_KEY, CLOSED, COLUMNS, LISTED, RECTIFIED
 from hazards.models import Hazard
 
-NEW, DUPLICATE, INVALID = "new", "duplicate", "invalid"
-OUTCOME_LABELS = {NEW: "新增", DUPLICATE: "重复（跳过）", INVALID: "有错误"}
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 # What 交单 records as 整改要求 when the paper ledger has none: the service requires some text.
 DEFAULT_REQUIREMENTS = "按台账所列隐患限期整改。"
 _CHOICES = {"category": Category, "factor": Factor, "source": Source, "level": Level, "major_standard": MajorStandard}
-
-
-@dataclass(slots=True)  # a file may hold 100,000 of them
-class Row:
-    """One data row of the sheet: ``number`` is its row number in the spreadsheet (the header is row 1)."""
-
-    number: int
-    cells: dict[str, str]
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (column header, reason)
-    notes: list[str] = field(default_factory=list)
-    outcome: str = NEW
-    duplicate_of: str = ""  # the existing hazard's number, or "第 N 行"
-    values: dict = field(default_factory=dict)  # the parsed values the import passes to the services
-
-    def fail(self, key: str, reason: str) -> None:
-        self.errors.append((BY_KEY[key].header, reason))
-        self.outcome = INVALID
-
-
-@dataclass
-class Preview:
-    rows: list[Row]
-    header_errors: list[str]
-
-    @property
-    def invalid(self) -> list[Row]:
-        return [row for row in self.rows if row.outcome == INVALID]
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for row in self.rows if row.outcome == outcome)
-
-    @property
-    def importable(self) -> bool:
-        return not self.header_errors and not self.invalid and self.count(NEW) > 0
-
-
-def parse_date(text: str) -> datetime.date | None:
-    match = _DATE.match(text)
-    if not match:
-        return None
-    try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
 
 
 class Lookups:
@@ -95,33 +48,17 @@ class Lookups:
             self.units_by_name[unit.name].append(unit)
 
 
-def _check_header(header: list[str]) -> list[str]:
-    missing = [name for name in HEADERS if name not in header]
-    if missing:
-        return [_("表头缺少以下列：%(names)s。请使用下载的模板。") % {"names": "、".join(missing)}]
-    return []
-
-
 def check_rows(table: Iterable[list[str]], *, user: User, today: datetime.date | None = None) -> Preview:
     """Every row of ``table`` (header first) checked; duplicates found within the file and in the ledger."""
-    rows_iter = iter(table)
-    header = next(rows_iter, [])
-    header_errors = _check_header(header)
-    if header_errors:
-        return Preview(rows=[], header_errors=header_errors)
-    position = {name: header.index(name) for name in HEADERS}
+    preview = read_table(table, COLUMNS)
+    if preview.header_errors:
+        return preview
     lookups = Lookups(user)
     today = today or timezone.localdate()
-    rows = []
-    for number, raw in enumerate(rows_iter, start=2):
-        if not any(raw):
-            continue
-        cells = {c.key: (raw[position[c.header]] if position[c.header] < len(raw) else "") for c in COLUMNS}
-        row = Row(number=number, cells=cells)
+    for row in preview.rows:
         _check_row(row, lookups, today)
-        rows.append(row)
-    _find_duplicates(rows)
-    return Preview(rows=rows, header_errors=[])
+    _find_duplicates(preview.rows)
+    return preview
 
 
 def _check_row(row: Row, lookups: Lookups, today: datetime.date) -> None:

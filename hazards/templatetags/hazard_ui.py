@@ -17,9 +17,9 @@ def readable_changes(event: HazardEvent) -> list[tuple[str, str, str]]:
 @register.filter
 def may_import_ledger(user) -> bool:
     """Whether the 导入台账 link belongs on the 登记隐患 page: whoever may 列单."""
-    from hazards.views.imports import may_import
+    from hazards.imports import HAZARDS
 
-    return user.is_authenticated and may_import(user)
+    return user.is_authenticated and HAZARDS.may_import(user)
 
 
 @register.filter

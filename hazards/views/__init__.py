@@ -4,7 +4,6 @@ from hazards.views.create import hazard_new
 from hazards.views.detail import hazard_action, hazard_detail, working_days_preview
 from hazards.views.documents import rectification_notice, supervision_notice
 from hazards.views.edit import hazard_edit
-from hazards.views.imports import ledger_confirm, ledger_import, ledger_job, ledger_report, ledger_template
 from hazards.views.pages import attachment_download, hazard_list, home
 
 __all__ = [
@@ -15,11 +14,6 @@ __all__ = [
     "hazard_list",
     "hazard_new",
     "home",
-    "ledger_confirm",
-    "ledger_import",
-    "ledger_job",
-    "ledger_report",
-    "ledger_template",
     "rectification_notice",
     "supervision_notice",
     "working_days_preview",

@@ -13,6 +13,8 @@ from inspections.models import (
     Answer,
     Campaign,
     CampaignPhase,
+    CampaignSnapshot,
+    CampaignSnapshotRow,
     ChecklistItem,
     ChecklistSection,
     ChecklistTemplate,
@@ -195,6 +197,29 @@ class CampaignDetailSerializer(CampaignSerializer):
 
         rows = campaign_coverage(campaign=campaign, user=self.context["request"].user)
         return CampaignProgressSerializer(rows, many=True).data
+
+
+class SnapshotRowSerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county.code", help_text="区县代码")
+    county_name = serializers.CharField(source="county.name")
+    coverage = serializers.FloatField(allow_null=True, help_text="覆盖率：实际排查 / 应排查；无应排查时为 null")
+
+    class Meta:
+        model = CampaignSnapshotRow
+        fields = ["county", "county_name", "targets", "inspected", "coverage", "hazards_found", "hazards_closed"]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    phase = serializers.CharField(source="phase.name", allow_null=True, default=None, help_text="所属阶段")
+    scheduled = serializers.SerializerMethodField(help_text="true：阶段报送日由系统自动生成；false：部署机关手动生成")
+    rows = SnapshotRowSerializer(source="visible_rows", many=True, help_text="按区县（调用者辖区内）")
+
+    class Meta:
+        model = CampaignSnapshot
+        fields = ["id", "phase", "counted_until", "taken_at", "scheduled", "rows"]
+
+    def get_scheduled(self, snapshot: CampaignSnapshot) -> bool:
+        return snapshot.taken_by_id is None
 
 
 class PhaseInputSerializer(StrictSerializer):

@@ -180,3 +180,26 @@ class CampaignViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk=None) -> Response:
         return self._answer(services.campaign_close(campaign=self.get_object(), by=request.user))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="报送快照（新的在前；按区县，调用者辖区内）",
+        responses={200: s.SnapshotSerializer(many=True), 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="生成报送快照（部署机关；冻结此刻的数据）",
+        request=None,
+        responses={201: s.SnapshotSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def snapshots(self, request: Request, pk=None) -> Response:
+        from inspections.coverage import campaign_snapshots
+
+        campaign = self.get_object()
+        if request.method == "POST":
+            taken = services.campaign_snapshot_take(campaign=campaign, by=request.user)
+            snapshot = next(x for x in campaign_snapshots(campaign=campaign, user=request.user) if x.pk == taken.pk)
+            return Response(s.SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+        snapshots = campaign_snapshots(campaign=campaign, user=request.user)
+        return Response(s.SnapshotSerializer(snapshots, many=True).data)
