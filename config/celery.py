@@ -3,14 +3,32 @@ expiry so that a backlog after an outage never runs stale work."""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+# Celery's Django fixup runs every system check as a worker starts; the URL checks import the URLconf,
+# and with it every view, the API schema and what they import (openpyxl, DRF's renderers…): ~12 MB a
+# worker process would carry for nothing. The worker runs the other checks itself (check_worker below);
+# CELERY_SKIP_CHECKS=1 set by the operator still skips them all.
+_SKIP_ALL_CHECKS = bool(os.environ.get("CELERY_SKIP_CHECKS"))
+os.environ["CELERY_SKIP_CHECKS"] = "1"
+
 app = Celery("hazard_ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.import_modules.connect(sender=app)
+def check_worker(**kwargs) -> None:
+    """The system checks a worker's start runs, but those of the URLconf (the web process runs them)."""
+    if _SKIP_ALL_CHECKS:
+        return
+    from django.core.checks import Tags, registry, run_checks
+
+    run_checks(tags=sorted(registry.registry.tags_available() - {Tags.urls}))
+
 
 # Periodic work, one table. Each entry expires before the next run is due, so a backlog after an
 # outage never piles up stale copies (the tasks are safe to run twice anyway).
