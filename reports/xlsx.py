@@ -237,29 +237,30 @@ class LedgerColumn:
     header: str
     width: int
     kind: str  # "text", "date", "datetime", "number", "money"
+    repeats: bool = False  # few distinct values (RowStream reuses their cells' XML)
 
 
 LEDGER_COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("隐患编号", 20, "text"),
     LedgerColumn("隐患名称", 28, "text"),
-    LedgerColumn("状态", 8, "text"),
-    LedgerColumn("隐患等级", 8, "text"),
-    LedgerColumn("区县", 10, "text"),
-    LedgerColumn("所在区划", 14, "text"),
+    LedgerColumn("状态", 8, "text", repeats=True),
+    LedgerColumn("隐患等级", 8, "text", repeats=True),
+    LedgerColumn("区县", 10, "text", repeats=True),
+    LedgerColumn("所在区划", 14, "text", repeats=True),
     LedgerColumn("具体位置", 20, "text"),
-    LedgerColumn("行业领域", 14, "text"),
-    LedgerColumn("隐患类别", 10, "text"),
-    LedgerColumn("隐患因素", 8, "text"),
-    LedgerColumn("隐患来源", 10, "text"),
+    LedgerColumn("行业领域", 14, "text", repeats=True),
+    LedgerColumn("隐患类别", 10, "text", repeats=True),
+    LedgerColumn("隐患因素", 8, "text", repeats=True),
+    LedgerColumn("隐患来源", 10, "text", repeats=True),
     LedgerColumn("发现时间", 16, "datetime"),
-    LedgerColumn("责任单位", 28, "text"),
-    LedgerColumn("统一社会信用代码", 20, "text"),
-    LedgerColumn("整改责任人", 10, "text"),
-    LedgerColumn("整改期限", 11, "date"),
+    LedgerColumn("责任单位", 28, "text", repeats=True),
+    LedgerColumn("统一社会信用代码", 20, "text", repeats=True),
+    LedgerColumn("整改责任人", 10, "text", repeats=True),
+    LedgerColumn("整改期限", 11, "date", repeats=True),
     LedgerColumn("交办时间", 16, "datetime"),
     LedgerColumn("销号时间", 16, "datetime"),
-    LedgerColumn("逾期天数", 8, "number"),
-    LedgerColumn("挂牌督办", 8, "text"),
+    LedgerColumn("逾期天数", 8, "number", repeats=True),
+    LedgerColumn("挂牌督办", 8, "text", repeats=True),
     LedgerColumn("整改资金（元）", 12, "money"),
     LedgerColumn("治理资金（万元）", 12, "money"),
     LedgerColumn("隐患描述", 40, "text"),
@@ -290,7 +291,9 @@ class RowStream:
     first; after ``close()`` only whole rows below the streamed ones may be written through its API.
     """
 
-    def __init__(self, sheet: Worksheet, first_row: int, columns: Sequence[tuple[str, Any]]) -> None:
+    def __init__(self, sheet: Worksheet, first_row: int, columns: Sequence[tuple[str, Any, bool]]) -> None:
+        """``columns``: each column's kind (a key of ``CELL_WRITERS``), its format (or None) and whether its
+        values repeat (a status, a county, a unit), whose cells' XML is then kept and reused."""
         if not sheet.constant_memory or first_row <= sheet.previous_row:
             raise ValueError("RowStream needs a constant-memory sheet and rows below those written")
         sheet._write_single_row(first_row)  # the header's last row to disk; first_row is next
@@ -298,21 +301,31 @@ class RowStream:
         self.fh = sheet.fh
         self.row = first_row
         self.cells = []
-        for col, (kind, cell_format) in enumerate(columns):
+        for col, (kind, cell_format, repeats) in enumerate(columns):
             prefix = f'<c r="{xl_col_to_name(col)}'
             style = f'" s="{cell_format._get_xf_index()}"' if cell_format is not None else '"'
-            self.cells.append((CELL_WRITERS[kind], prefix, style))
+            memo: dict[Any, str] | None = {} if repeats else None
+            self.cells.append((CELL_WRITERS[kind], prefix, style, memo))
         sheet._check_dimensions(first_row, len(columns) - 1)
 
     def write(self, values: Sequence[Any]) -> None:
         """One row; None and "" leave a cell empty."""
         r = str(self.row + 1)
         parts = [f'<row r="{r}">']
-        for (cell, prefix, style), value in zip(self.cells, values, strict=True):
+        append = parts.append
+        for (cell, prefix, style, memo), value in zip(self.cells, values, strict=True):
             if value is None or value == "":
                 continue
-            parts.append(cell(prefix + r + style, value))
-        parts.append("</row>")
+            if memo is None:
+                append(f"{prefix}{r}{style}{cell(value)}")
+                continue
+            tail = memo.get(value)
+            if tail is None:
+                tail = cell(value)
+                if len(memo) < MEMO_SIZE:
+                    memo[value] = tail
+            append(f"{prefix}{r}{style}{tail}")
+        append("</row>")
         self.fh.write("".join(parts))
         self.row += 1
 
@@ -326,6 +339,7 @@ class RowStream:
         return self.row
 
 
+MEMO_SIZE = 10_000  # distinct values kept per repeating column (units, townships): a few MB at most
 _EXCEL_EPOCH = datetime.datetime(1899, 12, 31)  # noqa: DTZ001  (xlsx moments are wall-clock times)
 _EXCEL_EPOCH_DATE = _EXCEL_EPOCH.date()
 # What XlsxWriter's _write_cell would change in a string: XML specials it escapes, control characters and
@@ -334,34 +348,36 @@ _NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_
 _XML = XMLwriter()
 STRING_MAX = 32767  # Excel's limit; XlsxWriter truncates longer text the same way
 
+# Each returns a cell's XML after its reference and style (``<c r="B7" s="3"``): the rest of the cell.
 
-def _text_cell(head: str, value: str) -> str:
+
+def _text_cell(value: str) -> str:
     if len(value) > STRING_MAX:
         value = value[:STRING_MAX]
     if _NEEDS_CARE.search(value) is None:
-        return f'{head} t="inlineStr"><is><t>{value}</t></is></c>'
+        return f' t="inlineStr"><is><t>{value}</t></is></c>'
     value = _XML._escape_control_characters(value)
     preserve = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
-    return f'{head} t="inlineStr"><is><t{preserve}>{_XML._escape_data(value)}</t></is></c>'
+    return f' t="inlineStr"><is><t{preserve}>{_XML._escape_data(value)}</t></is></c>'
 
 
-def _number_cell(head: str, value: Any) -> str:
-    return f"{head}><v>{float(value) if isinstance(value, Decimal) else value:.16G}</v></c>"
+def _number_cell(value: Any) -> str:
+    return f"><v>{float(value) if isinstance(value, Decimal) else value:.16G}</v></c>"
 
 
-def _datetime_cell(head: str, value: datetime.datetime) -> str:
+def _datetime_cell(value: datetime.datetime) -> str:
     # XlsxWriter's conversion (utility._datetime_to_excel_datetime) for a naive datetime after 1900-03-01.
     delta = value - _EXCEL_EPOCH
     serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / 86400
-    return f"{head}><v>{serial + 1 if serial > 59 else serial:.16G}</v></c>"
+    return f"><v>{serial + 1 if serial > 59 else serial:.16G}</v></c>"
 
 
-def _date_cell(head: str, value: datetime.date) -> str:
+def _date_cell(value: datetime.date) -> str:
     serial = float((value - _EXCEL_EPOCH_DATE).days)
-    return f"{head}><v>{serial + 1 if serial > 59 else serial:.16G}</v></c>"
+    return f"><v>{serial + 1 if serial > 59 else serial:.16G}</v></c>"
 
 
-CELL_WRITERS: dict[str, Callable[[str, Any], str]] = {
+CELL_WRITERS: dict[str, Callable[[Any], str]] = {
     "text": _text_cell,
     "number": _number_cell,
     "money": _number_cell,
@@ -392,7 +408,7 @@ def write_ledger(
     for c, column in enumerate(LEDGER_COLUMNS):
         sheet.write_string(1, c, column.header, f.header)
     formats = {"text": f.text, "date": f.date, "datetime": f.datetime, "number": f.count, "money": f.money}
-    stream = RowStream(sheet, 2, [(column.kind, formats[column.kind]) for column in LEDGER_COLUMNS])
+    stream = RowStream(sheet, 2, [(c.kind, formats[c.kind], c.repeats) for c in LEDGER_COLUMNS])
     written = 0
     for values in rows:
         stream.write(values)

@@ -319,6 +319,7 @@ def test_streamed_rows_are_what_xlsxwriter_itself_writes(tmp_path):
             elif column.kind == "money":
                 values[c] = [Decimal("1200.50"), None, Decimal("0.10"), Decimal("99999999.99")][i % 4]
         rows.append(tuple(values))
+    rows += rows[:4]  # the same values again: repeating columns reuse their cells' XML
 
     expected = _xlsxwriter_sheet_xml(str(tmp_path / "api.xlsx"), rows)
 
@@ -331,7 +332,7 @@ def test_streamed_rows_are_what_xlsxwriter_itself_writes(tmp_path):
     sheet.set_row(1, 24)
     for c, column in enumerate(LEDGER_COLUMNS):
         sheet.write_string(1, c, column.header, f.header)
-    stream = RowStream(sheet, 2, [(column.kind, formats[column.kind]) for column in LEDGER_COLUMNS])
+    stream = RowStream(sheet, 2, [(c.kind, formats[c.kind], c.repeats) for c in LEDGER_COLUMNS])
     for values in rows:
         stream.write(values)
     assert stream.close() == len(rows) + 2
