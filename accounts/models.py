@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pypinyin import Style, lazy_pinyin
 
 from accounts.choices import REGION_CODE_LENGTH, REGION_PARENT_LEVEL, RegionLevel, Role, UnitKind
 from accounts.querysets import RegionQuerySet, ResponsibleUnitQuerySet, UserManager
@@ -174,6 +173,10 @@ class ResponsibleUnit(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.credit_code = self.credit_code.strip().upper()
+        # pypinyin's dictionaries cost ~55 MB: loaded by the first process that saves a unit, not by every
+        # process that imports the models (a Celery worker exporting a ledger never needs them).
+        from pypinyin import Style, lazy_pinyin
+
         self.name_initials = "".join(lazy_pinyin(self.name, style=Style.FIRST_LETTER)).lower()
         super().save(*args, **kwargs)
 

@@ -3,14 +3,38 @@ expiry so that a backlog after an outage never runs stale work."""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+# Celery's Django fixup runs every system check as a worker starts, and the web's checks import the web:
+# the URL checks the URLconf, and with it every view, the API schema and what they import (openpyxl,
+# DRF's renderers…), the admin's and the security checks the middleware (the API's authentication,
+# throttling…), the template checks every template tag library: ~25 MB a worker process would carry
+# for nothing. So the fixup is told to skip the checks (any non-empty value does) and the worker runs
+# all but the web's itself (check_worker below; the web process and `manage.py check` run them all).
+# The value says it was set here, so that a process started from this one does the same, while
+# CELERY_SKIP_CHECKS=1 from the operator still skips them all.
+CHECKS_BUT_THE_WEBS = "all-but-the-webs"
+_SKIP_ALL_CHECKS = os.environ.get("CELERY_SKIP_CHECKS", "") not in ("", CHECKS_BUT_THE_WEBS)
+os.environ["CELERY_SKIP_CHECKS"] = "1" if _SKIP_ALL_CHECKS else CHECKS_BUT_THE_WEBS
+
 app = Celery("hazard_ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.import_modules.connect(sender=app)
+def check_worker(**kwargs) -> None:
+    """The system checks a worker's start runs: all but the web's own."""
+    if _SKIP_ALL_CHECKS:
+        return
+    from django.core.checks import Tags, registry, run_checks
+
+    webs = {Tags.urls, Tags.admin, Tags.security, Tags.templates}
+    run_checks(tags=sorted(registry.registry.tags_available() - webs))
+
 
 # Periodic work, one table. Each entry expires before the next run is due, so a backlog after an
 # outage never piles up stale copies (the tasks are safe to run twice anyway).

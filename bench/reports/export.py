@@ -11,8 +11,10 @@ does; the job is made as ``reports.exports.export_create`` makes it and run by `
 in a separate process started for it alone, as a Celery worker would run the task: its wall time (from
 claiming the job to the stored file) and its peak resident memory (``ru_maxrss`` of that process, all of
 Python, Django and the connection included) are measured. Then the same rows, already read into a list,
-are written by bare XlsxWriter (constant-memory, no formats) in this process: the export's time over
-that is the price of reading, scoping and formatting. Exit status 1 when a budget is missed.
+are written by bare XlsxWriter (constant-memory, no formats, ``write_row``) in this process, in the same
+run: the export reads, scopes and formats as well, but writes its rows without XlsxWriter's per-cell
+calls (``reports.xlsx.RowStream``), so the ratio is below 1 when that pays. Each budget is printed with
+PASS or FAIL; exit status 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -140,21 +142,28 @@ def main(argv: list[str] | None = None) -> int:
     with loaded(args):
         figures = run(args.export_rows)
     ratio = figures["seconds"] / figures["bare_seconds"]
+    in_time = figures["seconds"] <= BUDGETS["seconds"]
+    in_memory = figures["peak_mb"] <= BUDGETS["peak_mb"]
     print()
     print(f"rows exported                     {figures['rows']:>10,}")
-    print(f"export wall time (worker)         {figures['seconds']:>10.1f} s    budget ≤ 30 s")
+    print(f"export wall time (worker)         {figures['seconds']:>10.1f} s    budget ≤ 30 s     {_verdict(in_time)}")
     print(f"  CPU time of the worker            {figures['cpu_seconds']:>10.1f} s")
     print(f"  file written (before storing it)  {figures['written_seconds']:>10.1f} s")
-    print(f"peak memory of the worker         {figures['peak_mb']:>10.1f} MB   budget ≤ 150 MB")
+    print(f"peak memory of the worker         {figures['peak_mb']:>10.1f} MB   budget ≤ 150 MB   {_verdict(in_memory)}")
     print(f"  the worker before the task        {figures['baseline_mb']:>10.1f} MB   (Django, the apps, the tasks)")
     print(f"  the export's own                  {figures['peak_mb'] - figures['baseline_mb']:>10.1f} MB")
     print(f"  peak when the file was written    {figures['written_mb']:>10.1f} MB")
     print(f"bare XlsxWriter, same rows        {figures['bare_seconds']:>10.1f} s")
-    print(f"export ÷ bare XlsxWriter          {ratio:>10.2f} ×")
+    print(f"export ÷ bare XlsxWriter (wall)   {ratio:>10.2f} ×")
+    print(f"budget ÷ export wall time         {BUDGETS['seconds'] / figures['seconds']:>10.2f} ×")
     print(f"file size                         {figures['size_mb']:>10.1f} MB")
-    ok = figures["seconds"] <= BUDGETS["seconds"] and figures["peak_mb"] <= BUDGETS["peak_mb"]
-    print("budgets", "ok" if ok else "MISSED")
+    ok = in_time and in_memory
+    print("budgets", _verdict(ok))
     return 0 if ok else 1
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ filter and page the same way and nothing ever counts the table.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -18,6 +17,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -29,6 +29,7 @@ from core.downloads import file_response
 from core.workdays import add_working_days
 from hazards import search
 from hazards.api.pagination import HazardPagination
+from hazards.apps import HOME_PAGES
 from hazards.choices import OPEN_STATUSES, ExtensionStatus, Level, Stage, Status
 from hazards.filtersets import REPORT_PARAMS, HazardFilterSet
 from hazards.models import Attachment, ExtensionRequest, Hazard, SupervisionListing
@@ -124,17 +125,12 @@ def home_links(today: datetime.date) -> dict[str, str]:
     return {key: f"{base}?{urlencode(value)}" for key, value in params.items()}
 
 
-# A role whose home is another app's page rather than the 工作台 (the municipal office's is the city's
-# 统计看板): filled by that app's AppConfig.ready(), so this app does not import it.
-HOME_PAGES: dict[str, Callable[[HttpRequest], HttpResponse]] = {}
-
-
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     page = HOME_PAGES.get(request.user.role)
     if page is not None:
-        return page(request)
+        return import_string(page)(request)
     today = timezone.localdate()
     counts = home_counts(visible_hazards(request), today)
     links = home_links(today)

@@ -246,3 +246,100 @@ def test_the_list_page_export_carries_the_filters(ledger, as_user, django_captur
     assert job.scope == {"export": "ledger", "table": "", "params": {"level": ["major"]}}
     bad = client.post("/reports/exports/", {"kind": "ledger", "query": "level=minor"})
     assert bad.status_code == 400 and "无法导出" in bad.content.decode()
+
+
+TRICKY_TEXT = [
+    "消防通道堵塞",
+    '=HYPERLINK("http://x")',
+    'a & b <c> "d"',
+    " leading and trailing ",
+    "line\nbreak\ttab",
+    "control\x01\x1f\rchars",
+    "_x0041_ literal escape",
+    "non-characters \ufffe\uffff",
+    "长" * 40000,
+]
+
+
+def _xlsxwriter_sheet_xml(path: str, rows: list[tuple]) -> bytes:
+    """The ledger's rows as XlsxWriter's own write_* calls write them: what RowStream must reproduce."""
+    import xlsxwriter
+
+    from reports.xlsx import Formats, open_workbook
+
+    book = open_workbook(path)
+    f = Formats(book)
+    sheet = book.add_worksheet("隐患台账")
+    formats = {"text": f.text, "date": f.date, "datetime": f.datetime, "number": f.count, "money": f.money}
+    sheet.write_string(0, 0, "title", f.note)
+    sheet.set_row(1, 24)
+    for c, column in enumerate(LEDGER_COLUMNS):
+        sheet.write_string(1, c, column.header, f.header)
+    for r, values in enumerate(rows, start=2):
+        for c, (column, value) in enumerate(zip(LEDGER_COLUMNS, values, strict=True)):
+            if value is None or value == "":
+                continue
+            fmt = formats[column.kind]
+            if column.kind == "text":
+                sheet.write_string(r, c, value, fmt)
+            elif column.kind in ("date", "datetime"):
+                sheet.write_datetime(r, c, value, fmt)
+            else:
+                sheet.write_number(r, c, float(value) if column.kind == "money" else value, fmt)
+    sheet.write_string(len(rows) + 2, 0, "after", f.note)
+    book.close()
+    assert xlsxwriter.__version__
+    return _sheet_xml(path)
+
+
+def _sheet_xml(path: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_streamed_rows_are_what_xlsxwriter_itself_writes(tmp_path):
+    """reports.xlsx.RowStream writes the cells without XlsxWriter's per-cell calls: the sheet's XML must be
+    the same, byte for byte, for text that needs escaping, dates, moments, numbers and empty cells."""
+    from decimal import Decimal
+
+    from reports.xlsx import Formats, RowStream, open_workbook
+
+    rows = []
+    for i, text in enumerate(TRICKY_TEXT):
+        values: list = [f"HZ-{i}"] + [text if c % 3 == i % 3 else "" for c in range(1, len(LEDGER_COLUMNS))]
+        for c, column in enumerate(LEDGER_COLUMNS):
+            if column.kind == "date":
+                values[c] = datetime.date(2026, 1 + i, 28) if i % 2 else None
+            elif column.kind == "datetime":
+                values[c] = datetime.datetime(2026, 2, 3, 4, 5, 6, 789000 * (i % 2)) + datetime.timedelta(days=i)
+            elif column.kind == "number":
+                values[c] = [None, 0, 7, 1234567][i % 4]
+            elif column.kind == "money":
+                values[c] = [Decimal("1200.50"), None, Decimal("0.10"), Decimal("99999999.99")][i % 4]
+        rows.append(tuple(values))
+    rows += rows[:4]  # the same values again: repeating columns reuse their cells' XML
+
+    expected = _xlsxwriter_sheet_xml(str(tmp_path / "api.xlsx"), rows)
+
+    path = str(tmp_path / "stream.xlsx")
+    book = open_workbook(path)
+    f = Formats(book)
+    sheet = book.add_worksheet("隐患台账")
+    formats = {"text": f.text, "date": f.date, "datetime": f.datetime, "number": f.count, "money": f.money}
+    sheet.write_string(0, 0, "title", f.note)
+    sheet.set_row(1, 24)
+    for c, column in enumerate(LEDGER_COLUMNS):
+        sheet.write_string(1, c, column.header, f.header)
+    stream = RowStream(sheet, 2, [(c.kind, formats[c.kind], c.repeats) for c in LEDGER_COLUMNS])
+    for values in rows:
+        stream.write(values)
+    assert stream.close() == len(rows) + 2
+    sheet.write_string(len(rows) + 2, 0, "after", f.note)
+    book.close()
+
+    assert _sheet_xml(path) == expected
+    read = openpyxl.load_workbook(path)["隐患台账"]
+    assert read.cell(row=4, column=2).value == TRICKY_TEXT[1]  # text, not a formula
+    assert read.cell(row=3 + len(rows), column=1).value == "after"
