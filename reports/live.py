@@ -93,14 +93,14 @@ def scope_for(user: User, query: StatsQuery, today: datetime.date) -> Scope:
     )
 
 
-def closure_table(*, user: User, query: StatsQuery) -> Table:
+def closure_table(*, user: User, query: StatsQuery, numbers: bool = False) -> Table:
     """The table computed from the hazards themselves: the reference answer (``reports.tables`` serves
-    the same from the rollup when it can)."""
+    the same from the rollup when it can). ``numbers``: see ``assemble``."""
     as_of = timezone.now()
     today = timezone.localdate(as_of)
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
     found = grouped_measures(hazards_for(user, query), dimensions, metrics.measures(today))
-    return assemble(user=user, query=query, found=found, today=today, as_of=as_of)
+    return assemble(user=user, query=query, found=found, today=today, as_of=as_of, numbers=numbers)
 
 
 Measures = dict[tuple[Hashable, ...], dict[str, int | Decimal]]
@@ -133,8 +133,10 @@ def assemble(
     today: datetime.date,
     as_of: datetime.datetime,
     source: str = "live",
+    numbers: bool = False,
 ) -> Table:
-    """Every group of the caller's scope, zeros included, with its metrics worked out from its measures."""
+    """Every group of the caller's scope, zeros included, with its metrics worked out from its measures:
+    exactly (ints and Decimals), or with ``numbers`` as JSON carries them (``metrics.evaluate_numbers``)."""
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
     scope = scope_for(user, query, today)
     axes = [dimension.groups(scope, {key[i] for key in found}) for i, dimension in enumerate(dimensions)]
@@ -146,11 +148,16 @@ def assemble(
         }
         raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
 
-    empty = metrics.evaluate(metrics.normalize({}))  # shared by every group without hazards; read only
+    # Each group's figures are worked out once; the groups without hazards share one read-only answer.
+    groups = list(found.values())
+    if numbers:
+        figures = metrics.evaluate_numbers([*groups, metrics.normalize({}), metrics.add(groups)])
+    else:
+        figures = [metrics.evaluate(values) for values in [*groups, metrics.normalize({}), metrics.add(groups)]]
+    by_key = dict(zip(found, figures, strict=False))
+    empty, total = figures[-2:]
     rows = [
-        Row(combination, metrics.evaluate(values) if values is not None else empty)
+        Row(combination, by_key.get(tuple(group.key for group in combination), empty))
         for combination in itertools.product(*axes)
-        for values in [found.get(tuple(group.key for group in combination))]
     ]
-    total = metrics.evaluate(metrics.add(found.values()))
     return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of, source=source)
