@@ -173,6 +173,25 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, int | Decimal]:
     return values
 
 
+def normalize_many(names: tuple[str, ...], rows: list[tuple]) -> list[dict[str, int | Decimal]]:
+    """``normalize`` for many database rows at once (``names`` are their columns), a column at a time."""
+    if not rows:
+        return []
+    given = dict(zip(names, zip(*rows, strict=True), strict=True))
+    zeros = [0] * len(rows)
+    columns: dict[str, list] = {}
+    for name in measure_names():
+        column = given.get(name)
+        columns[name] = (
+            zeros
+            if column is None
+            else [0 if v is None else v.days if type(v) is datetime.timedelta else v for v in column]
+        )
+    for name in PER_LEVEL:
+        columns[name] = [a + b for a, b in zip(columns[f"general_{name}"], columns[f"major_{name}"], strict=True)]
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
 def add(rows: Iterable[Mapping[str, int | Decimal]]) -> dict[str, int | Decimal]:
     """The measures of the union of disjoint groups: the sum of theirs."""
     total: dict[str, int | Decimal] = dict.fromkeys(value_names(), 0)

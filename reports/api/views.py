@@ -64,10 +64,13 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def known_answer_keys(request: Request, query: live.StatsQuery) -> tuple[str, str] | None:
-    """Where a rollup answer is kept so that asking again computes nothing: its ETag while the rollup's
-    rows do not change (a poller's revalidation), and the rendered answer until the next refresh (its
-    ``as_of`` moves). None for a live answer."""
+def rollup_etag(request: Request, query: live.StatsQuery) -> tuple[str, str] | None:
+    """For an answer from the rollup: its ETag, and where the rendered answer is kept. The ETag is made
+    from what the answer depends on, not from the answer: the rollup's version (it moves whenever a
+    refresh rewrites rows, and with the date), the caller's scope, the parameters and the representation.
+    So a revalidation costs one small query and computes nothing, and a poller gets 304 until a change
+    is rolled up. The answer is kept until the next refresh (its ``as_of`` moves). None for a live answer,
+    whose ETag is its figures' (``figures_etag``)."""
     version = rollup.version_for(request.user, query)
     if version is None:
         return None
@@ -75,8 +78,8 @@ def known_answer_keys(request: Request, query: live.StatsQuery) -> tuple[str, st
     user = request.user
     asked = sorted((name, value) for name, value in request.query_params.items() if name != "format")
     who = (user.pk, user.role, user.unit_id, user.region_id, user.is_superuser)
-    digest = hashlib.sha256(repr((who, asked, request.accepted_media_type)).encode()).hexdigest()[:32]
-    return f"reports:closure:{rows}:{digest}", f"reports:closure:{rows}:{as_of.timestamp()}:{digest}"
+    digest = hashlib.sha256(repr((rows, who, asked, request.accepted_media_type)).encode()).hexdigest()[:32]
+    return f'"r{digest}"', f"reports:closure:{digest}:{as_of.timestamp()}"
 
 
 def _example() -> dict[str, Any]:
@@ -119,8 +122,10 @@ _DESCRIPTION = (
     "辖区内的每一组都列出，没有隐患的组各项为 0、比率为 null。日期均按北京时间（Asia/Shanghai）。\n\n"
     "分组维度：" + "；".join(f"`{code}` {d.label}" for code, d in DIMENSIONS.items()) + "。\n\n"
     "指标：" + "；".join(f"`{m.code}` {m.label}" for m in METRICS) + "。定义见 docs/design.md“Reports as built”。\n\n"
-    "响应带 `ETag`（只随数字变化，不随 `as_of`）和 `Cache-Control: private, max-age=0`：轮询时带上 "
-    "`If-None-Match`，数字未变返回 304。`Accept: text/csv` 或 `?format=csv` 返回同样的行（CSV，UTF-8 带 BOM，"
+    "响应带 `ETag` 和 `Cache-Control: private, max-age=0`：轮询时带上 `If-None-Match`，数字未变返回 304。"
+    "由汇总表回答的统计，ETag 随汇总表的版本变化（任何隐患有变动、汇总表随之更新后即变，不随 `as_of`）；"
+    "实时计算的统计（如不整月的期间、责任单位联系人），ETag 只随数字变化。"
+    "`Accept: text/csv` 或 `?format=csv` 返回同样的行（CSV，UTF-8 带 BOM，"
     "中文表头，合计行在前）。"
 )
 
@@ -200,30 +205,27 @@ class ClosureStatsView(APIView):
         params = ClosureQuerySerializer(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         query = params.to_query()
-        # Read before computing: the figures are then at least as new as the version they are kept under.
-        keys = known_answer_keys(request, query)
-        kept = cache.get_many(keys) if keys is not None else {}
-        if keys is not None and keys[0] in kept:
-            etag = kept[keys[0]]
+        # The version is read before computing: the figures are then at least as new as their ETag says.
+        stored = rollup_etag(request, query)
+        if stored is not None:
+            etag, answer_key = stored
             if etag_matches(request.headers.get("If-None-Match"), etag):
                 return Response(status=304, headers=self._headers(request, etag))
-        if keys is not None and keys[1] in kept:
-            etag, content, content_type = kept[keys[1]]
-            return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
+            kept = cache.get(answer_key)
+            if kept is not None:
+                content, content_type = kept
+                return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
         csv = isinstance(request.accepted_renderer, StatsCSVRenderer)
         data = table_data(tables.closure_table(user=request.user, query=query, numbers=not csv))
-
-        etag = figures_etag(data, request.accepted_media_type)
-        headers = self._headers(request, etag)
-        if etag_matches(request.headers.get("If-None-Match"), etag):
-            return Response(status=304, headers=headers)
-        response = Response(data, headers=headers)
-        if keys is not None:
-            figures_key, answer_key = keys
+        if stored is None:
+            etag = figures_etag(data, request.accepted_media_type)
+            if etag_matches(request.headers.get("If-None-Match"), etag):
+                return Response(status=304, headers=self._headers(request, etag))
+        response = Response(data, headers=self._headers(request, etag))
+        if stored is not None:
 
             def keep(rendered: Response) -> None:  # a callback's return value would replace the response
-                answer = (etag, rendered.content, rendered["Content-Type"])
-                cache.set_many({figures_key: etag, answer_key: answer}, KEEP_ANSWER)
+                cache.set(answer_key, (rendered.content, rendered["Content-Type"]), KEEP_ANSWER)
 
             response.add_post_render_callback(keep)
         return response
