@@ -253,7 +253,8 @@ class Metric:
             return top
         below = columns[self.denominator]
         scale = int(1 / self.places)
-        if not all(type(n) is int and n >= 0 for n in top):
+        # Counts are non-negative ints; a sum of day differences may be negative, a sum may be a Decimal.
+        if {*map(type, top), *map(type, below)} != {int} or min(top) < 0:
             return [_half_up(n, d, scale) if d else None for n, d in zip(top, below, strict=True)]
         twice = 2 * scale  # _half_up's arithmetic, inline: this is the loop a large table spends its time in
         return [(twice * n + d) // (2 * d) / scale if d else None for n, d in zip(top, below, strict=True)]

@@ -83,7 +83,9 @@ COUNTY_GRAIN = ("county_id", "sector_id", "month", "level")
 def _sum_by_county(fine: QuerySet[ClosureRollup]) -> None:
     """CountyRollup's rows from ClosureRollup's: the same measures summed over townships and sources."""
     select = fine.values(*COUNTY_GRAIN).annotate(**{f"s_{name}": Sum(name) for name in MEASURE_COLUMNS})
-    sql, params = select.order_by().query.sql_with_params()
+    # Written in (county, month) order, so that a county's months lie together on disk: a city's year
+    # reads a few hundred pages rather than a page per row.
+    sql, params = select.order_by("county_id", "month").query.sql_with_params()
     qn = connection.ops.quote_name
     columns = [*COUNTY_GRAIN, *MEASURE_COLUMNS]
     sources = [*COUNTY_GRAIN, *(f"s_{name}" for name in MEASURE_COLUMNS)]
@@ -239,8 +241,12 @@ def _within(rows: QuerySet, region: Region) -> QuerySet:
     if region.level == RegionLevel.COUNTY:
         return rows.filter(county_id=region.pk)
     if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-        counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
-        return rows.filter(county_id__in=counties)
+        # The ids themselves, from the regions each process keeps: with a subquery PostgreSQL expected a
+        # handful of rows instead of thousands, and joined the sectors row by row (bench.reports.dashboard).
+        counties = [
+            r.pk for r in Region.cached.all() if r.level == RegionLevel.COUNTY and r.path.startswith(region.path)
+        ]
+        return rows.filter(county_id__in=sorted(counties))
     return rows.filter(township_id=region.pk)
 
 
@@ -251,9 +257,11 @@ def rollup_rows(user: User, query: StatsQuery, model: Rollup = ClosureRollup) ->
         return None
     rows = model.objects.all()
     jurisdiction = jurisdiction_of(user)
-    if isinstance(jurisdiction, Subtree):
+    if isinstance(jurisdiction, Subtree) and not (
+        query.region is not None and query.region.path.startswith(jurisdiction.region.path)
+    ):
         rows = _within(rows, jurisdiction.region)
-    if query.region is not None:
+    if query.region is not None:  # inside the jurisdiction (the API and the pages check), or narrowed above
         rows = _within(rows, query.region)
     if query.sector is not None:
         subtree = Sector.objects.filter(Q(pk=query.sector.pk) | Q(parent_id=query.sector.pk)).values("pk")
@@ -276,14 +284,43 @@ def _rows_to_read(user: User, query: StatsQuery) -> QuerySet | None:
     return rollup_rows(user, query)
 
 
-def version_for(user: User, query: StatsQuery) -> tuple[str, datetime.datetime] | None:
+@dataclass(frozen=True)
+class State:
+    """What a reader needs of ``RollupState``: read once per request (``current``) and passed along."""
+
+    version: int
+    for_date: datetime.date | None
+    as_of: datetime.datetime | None
+
+    @property
+    def usable(self) -> bool:
+        """The rows were made for today's date (``overdue_open`` depends on it) and brought up to date."""
+        return self.as_of is not None and self.for_date == timezone.localdate()
+
+
+def current() -> State | None:
+    """The rollup's state now, one query; None before its first build. Written out on PostgreSQL: every
+    stats request and every revalidation asks it, and compiling the ORM's query cost more than running
+    it (SQLite, for ``make run``, returns text the ORM converts)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(RollupState._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT version, for_date, as_of FROM {table} WHERE id = %s", [STATE_ID])
+            row = cursor.fetchone()
+    else:
+        row = RollupState.objects.filter(pk=STATE_ID).values_list("version", "for_date", "as_of").first()
+    return State(*row) if row is not None else None
+
+
+def version_for(user: User, query: StatsQuery, state: State | None = None) -> tuple[str, datetime.datetime] | None:
     """What a rollup answer to ``query`` depends on besides the caller and the query: the rows' version
     and date (the figures), and ``as_of`` (the answer); None when the answer would be computed live.
-    One query."""
-    state = RollupState.objects.filter(pk=STATE_ID).values_list("version", "for_date", "as_of").first()
-    if state is None or state[1] != timezone.localdate() or state[2] is None or not answerable(user, query):
+    One query, unless the ``state`` read for this request is given."""
+    state = state or current()
+    if state is None or not state.usable or not answerable(user, query):
         return None
-    return f"{state[0]}@{state[1]}", state[2]
+    assert state.as_of is not None
+    return f"{state.version}@{state.for_date}", state.as_of
 
 
 class StoredSum(Sum):
@@ -310,14 +347,17 @@ def grouped(
     query: StatsQuery,
     dimensions: tuple[Dimension, ...],
     names: tuple[str, ...] = MEASURE_COLUMNS,
+    state: State | None = None,
 ) -> FromRollup | None:
     """The groups' measures from the rollup, or None when it cannot answer (see ``rollup_rows``) or was
     not made for today's date (after midnight, until the next refresh rebuilds it). Only ``names`` are
-    summed (the others read 0): a page that shows a few figures need not add up every column."""
-    state = RollupState.objects.filter(pk=STATE_ID).first()
+    summed (the others read 0): a page that shows a few figures need not add up every column. ``state``:
+    as read earlier in the same request (else read here)."""
+    state = state or current()
     today = timezone.localdate()
-    if state is None or state.for_date != today or state.as_of is None:
+    if state is None or not state.usable:
         return None
+    assert state.as_of is not None
     rows = _rows_to_read(user, query)
     if rows is None:
         return None

@@ -64,14 +64,14 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def rollup_etag(request: Request, query: live.StatsQuery) -> tuple[str, str] | None:
+def rollup_etag(request: Request, query: live.StatsQuery, state: rollup.State | None) -> tuple[str, str] | None:
     """For an answer from the rollup: its ETag, and where the rendered answer is kept. The ETag is made
     from what the answer depends on, not from the answer: the rollup's version (it moves whenever a
     refresh rewrites rows, and with the date), the caller's scope, the parameters and the representation.
     So a revalidation costs one small query and computes nothing, and a poller gets 304 until a change
     is rolled up. The answer is kept until the next refresh (its ``as_of`` moves). None for a live answer,
     whose ETag is its figures' (``figures_etag``)."""
-    version = rollup.version_for(request.user, query)
+    version = rollup.version_for(request.user, query, state)
     if version is None:
         return None
     rows, as_of = version
@@ -206,7 +206,8 @@ class ClosureStatsView(APIView):
         params.is_valid(raise_exception=True)
         query = params.to_query()
         # The version is read before computing: the figures are then at least as new as their ETag says.
-        stored = rollup_etag(request, query)
+        state = rollup.current()
+        stored = rollup_etag(request, query, state)
         if stored is not None:
             etag, answer_key = stored
             if etag_matches(request.headers.get("If-None-Match"), etag):
@@ -216,7 +217,7 @@ class ClosureStatsView(APIView):
                 content, content_type = kept
                 return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
         csv = isinstance(request.accepted_renderer, StatsCSVRenderer)
-        data = table_data(tables.closure_table(user=request.user, query=query, numbers=not csv))
+        data = table_data(tables.closure_table(user=request.user, query=query, numbers=not csv, state=state))
         if stored is None:
             etag = figures_etag(data, request.accepted_media_type)
             if etag_matches(request.headers.get("If-None-Match"), etag):
