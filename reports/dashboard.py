@@ -141,7 +141,7 @@ def _query_string(params: Mapping[str, str]) -> str:
     return urlencode(params)
 
 
-def _number(value: metrics.Value) -> float | int | None:
+def _number(value: metrics.Figure) -> float | int | None:
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -239,7 +239,7 @@ def comparison(
     return rows
 
 
-def ranking_key(values: dict[str, metrics.Value]) -> tuple:
+def ranking_key(values: Mapping[str, metrics.Figure]) -> tuple:
     """RANKING_RULE: closure rate (no hazards: last), then fewer overdue, then on-time rate."""
     rate = values["closure_rate"]
     on_time = values["on_time_rate"]

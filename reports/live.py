@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,7 +46,7 @@ class StatsQuery:
 @dataclass(frozen=True)
 class Row:
     groups: tuple[Group, ...]
-    values: dict[str, metrics.Value]
+    values: Mapping[str, metrics.Figure]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Table:
     query: StatsQuery
     dimensions: tuple[Dimension, ...]
     rows: list[Row]
-    total: dict[str, metrics.Value]
+    total: Mapping[str, metrics.Figure]
     as_of: datetime.datetime  # when the figures were computed (live) or the rollup was brought up to date
     source: str = "live"  # or "rollup:<the rollup table's model name>"
 
@@ -153,6 +153,7 @@ def assemble(
 
     # Each group's figures are worked out once; the groups without hazards share one read-only answer.
     groups = list(found.values())
+    figures: Sequence[Mapping[str, metrics.Figure]]
     if numbers:
         figures = metrics.evaluate_numbers([*groups, metrics.normalize({}), metrics.add(groups)])
     else:

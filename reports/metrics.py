@@ -210,6 +210,7 @@ def _ratio(numerator: int | Decimal, denominator: int | Decimal, places: Decimal
 Measures = Mapping[str, int | Decimal]
 Columns = Mapping[str, list]  # a measure's values in many groups, one list per measure, in the same order
 Number = int | float | None
+Figure = Value | float  # a metric's value: exact (``evaluate``), or as JSON carries it (``evaluate_numbers``)
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,8 @@ class Metric:
     places: Decimal = RATE_PLACES
 
     def _top(self, m: Measures) -> int | Decimal:
-        total, sign = 0, 1
+        total: int | Decimal = 0
+        sign = 1
         for name in self.numerator:
             if name == "-":
                 sign = -1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateField, F, Max, Q, QuerySet, Sum
@@ -243,9 +243,8 @@ def _within(rows: QuerySet, region: Region) -> QuerySet:
     if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
         # The ids themselves, from the regions each process keeps: with a subquery PostgreSQL expected a
         # handful of rows instead of thousands, and joined the sectors row by row (bench.reports.dashboard).
-        counties = [
-            r.pk for r in Region.cached.all() if r.level == RegionLevel.COUNTY and r.path.startswith(region.path)
-        ]
+        regions = cast(list[Region], Region.cached.all())
+        counties = [r.pk for r in regions if r.level == RegionLevel.COUNTY and r.path.startswith(region.path)]
         return rows.filter(county_id__in=sorted(counties))
     return rows.filter(township_id=region.pk)
 
@@ -330,7 +329,7 @@ class StoredSum(Sum):
 
     @property
     def convert_value(self):
-        return self._convert_value_noop
+        return self._convert_value_noop  # type: ignore[attr-defined]  # Django skips a no-op converter
 
 
 @dataclass(frozen=True)

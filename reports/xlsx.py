@@ -13,7 +13,7 @@ formatted blanks row by row, and the merge ranges are declared after the header 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,7 +189,7 @@ def write_stats(table: Table, path: str) -> None:
         sheet.write_string(1, c, text, f.header)
     row = 2
 
-    def figures(values: dict[str, Any], total: bool) -> None:
+    def figures(values: Mapping[str, Any], total: bool) -> None:
         for i, metric in enumerate(METRICS, start=len(labels)):
             value = values[metric.code]
             if value is None:

@@ -70,9 +70,12 @@ def rebuild(times: int) -> tuple[list[float], list[float]]:
 
 
 def cold(client, path: str, requests: int) -> dict:
-    """Requests computed from the rollup: the kept answers are dropped before each one."""
+    """Requests computed from the rollup: the kept answers are dropped before each one. One more is asked
+    first and not counted: the process's first answer also loads the reference rows and imports."""
     from django.core.cache import cache
 
+    cache.clear()
+    assert client.get(path, secure=True).status_code == 200
     wall, cpu = [], []
     for _ in range(requests):
         cache.clear()
@@ -86,6 +89,7 @@ def cold(client, path: str, requests: int) -> dict:
         "p50": percentile(wall, 50),
         "p95": percentile(wall, 95),
         "cpu": statistics.mean(cpu),
+        "cpu_p50": percentile(cpu, 50),
         "rps": 1000 * requests / sum(wall),
         "rows": len(body["rows"]),
         "etag": response["ETag"],
@@ -197,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= verdict(f"{username}: rollup ÷ live throughput", ratio, "×", "≥ 10", ratio >= BUDGETS["ratio"])
         for source in ("rollup", "kept"):
             cpu = by_source[source]["cpu"]
-            ok &= verdict(f"{username}: CPU per request ({source})", cpu, "ms", "≤ 10", cpu <= BUDGETS["cpu"])
+            ok &= verdict(f"{username}: CPU per request ({source}, mean)", cpu, "ms", "≤ 10", cpu <= BUDGETS["cpu"])
+        print(f"{username + ': CPU per request (rollup, p50)':<52} {by_source['rollup']['cpu_p50']:10.1f} ms")
         p50 = by_source["304"]["p50"]
         ok &= verdict(f"{username}: 304 revalidation p50", p50, "ms", "≤ 2", p50 <= BUDGETS["304"])
     worst = max(rebuilds) / 1000
