@@ -43,6 +43,7 @@ class ReferenceCache:
         self.model: type[models.Model] | None = None
         self._by_id: dict[int, models.Model] = {}
         self._by_key: dict[Any, models.Model] = {}
+        self._complete = False  # every row of the table is in _by_id (``all``)
         self._token: str | None = None
         self._checked = float("-inf")
         self._since = time.monotonic()
@@ -92,6 +93,16 @@ class ReferenceCache:
             for row in self._rows().filter(pk__in=missing):
                 self._remember(row)
 
+    def all(self) -> list[models.Model]:
+        """Every row of the table, in no particular order: read in one query the first time (and after a
+        change), then kept like the rows ``get`` returns (a report lists every county or sector)."""
+        self._check()
+        if not self._complete:
+            for row in self._rows():
+                self._remember(row)
+            self._complete = True
+        return list(self._by_id.values())
+
     def changed(self) -> None:
         """Forget the rows here now, and everywhere once the current transaction commits."""
         self.clear()
@@ -99,6 +110,7 @@ class ReferenceCache:
 
     def clear(self) -> None:
         self._by_id, self._by_key = {}, {}
+        self._complete = False
         self._since = time.monotonic()
 
     def _rows(self) -> models.QuerySet:

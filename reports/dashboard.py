@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RegionLevel
 from accounts.models import Region, User
 from hazards.choices import AuthorityLevel
-from hazards.models import Hazard
+from hazards.models import Hazard, days_overdue
 from hazards.querysets import HazardQuerySet
 from reports import live, metrics, rollup
 from reports.dimensions import DIMENSIONS, months_between
@@ -103,6 +103,17 @@ class Links:
     region: Region
     period: Period
     base: str = field(default_factory=lambda: reverse("hazards:list"))
+    # The URL up to the figure's own filters, per period (None: the whole period is left out).
+    _prefixes: dict[Period | None, str] = field(default_factory=dict, repr=False)
+
+    def _prefix(self, period: Period | None) -> str:
+        prefix = self._prefixes.get(period)
+        if prefix is None:
+            params: dict[str, str] = {"counted": "true", "region": self.region.code}
+            if period is not None:
+                params |= {"found_from": period.start.isoformat(), "found_to": period.end.isoformat()}
+            prefix = self._prefixes[period] = f"{self.base}?{_query_string(params)}"
+        return prefix
 
     def to(
         self,
@@ -115,12 +126,9 @@ class Links:
     ) -> str:
         """The list of what a figure counts: the dashboard's region and period (or ``period``; none with
         ``whole_period=False``), the figure's group and ``filters``."""
-        params: dict[str, str] = {"counted": "true", "region": self.region.code}
-        if whole_period:
-            chosen = period or self.period
-            params |= {"found_from": chosen.start.isoformat(), "found_to": chosen.end.isoformat()}
-        params |= {**(group or {}), **filters}
-        return f"{self.base}?{_query_string(params)}"
+        prefix = self._prefix((period or self.period) if whole_period else None)
+        params = {**group, **filters} if group else filters
+        return f"{prefix}&{_query_string(params)}" if params else prefix
 
 
 # Codes, dates and choices need no escaping; a page of ~400 links spent ~30 ms in urlencode.
@@ -133,7 +141,7 @@ def _query_string(params: Mapping[str, str]) -> str:
     return urlencode(params)
 
 
-def _number(value: metrics.Value) -> float | int | None:
+def _number(value: metrics.Figure) -> float | int | None:
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -166,12 +174,18 @@ TREND_MEASURES = ("general_found", "major_found", "general_closed", "major_close
 
 
 def measured(
-    user: User, region: Region, period: Period, group_by: tuple[str, ...], names: tuple[str, ...] = DASHBOARD_MEASURES
+    user: User,
+    region: Region,
+    period: Period,
+    group_by: tuple[str, ...],
+    names: tuple[str, ...] = DASHBOARD_MEASURES,
+    state: rollup.State | None = None,
 ) -> Measured:
+    """``state``: the rollup's, read once for the page."""
     query = live.StatsQuery(group_by=group_by, found_after=period.start, found_before=period.end, region=region)
     dimensions = tuple(DIMENSIONS[code] for code in group_by)
     # As the stats API keeps its answers: while the rollup's rows do not change, their sums do not.
-    version = rollup.version_for(user, query)
+    version = rollup.version_for(user, query, state)
     key = None
     if version is not None:
         who = (user.pk, user.role, user.unit_id, user.region_id, user.is_superuser)
@@ -184,7 +198,7 @@ def measured(
         kept = cache.get(key)
         if kept is not None:
             return Measured(query, kept, timezone.localdate(), version[1])
-    stored = rollup.grouped(user=user, query=query, dimensions=dimensions, names=names)
+    stored = rollup.grouped(user=user, query=query, dimensions=dimensions, names=names, state=state)
     if stored is not None:
         if key is not None:
             cache.set(key, stored.found, KEEP_SUMS)
@@ -225,7 +239,7 @@ def comparison(
     return rows
 
 
-def ranking_key(values: dict[str, metrics.Value]) -> tuple:
+def ranking_key(values: Mapping[str, metrics.Figure]) -> tuple:
     """RANKING_RULE: closure rate (no hazards: last), then fewer overdue, then on-time rate."""
     rate = values["closure_rate"]
     on_time = values["on_time_rate"]
@@ -242,7 +256,12 @@ def areas(user: User, by_sector: Measured, links: Links) -> dict[str, Any]:
     dimension = by_sector.query.group_by[0]
     query = replace(by_sector.query, group_by=(dimension,))
     table = live.assemble(
-        user=user, query=query, found=by_sector.collapse(0), today=by_sector.today, as_of=by_sector.as_of
+        user=user,
+        query=query,
+        found=by_sector.collapse(0),
+        today=by_sector.today,
+        as_of=by_sector.as_of,
+        numbers=True,
     )
     ranked = sorted(table.rows, key=lambda row: ranking_key(row.values))
     rows = []
@@ -284,22 +303,27 @@ def heat(user: User, by_sector: Measured, links: Links) -> dict[str, Any]:
         DIMENSIONS[code].groups(scope, {key[i] for key in by_sector.found})
         for i, code in enumerate(by_sector.query.group_by)
     ]
-    cells = []
-    for area in axes[0]:
-        for sector in axes[1]:
-            values = by_sector.found.get((area.key, sector.key))
-            if not values or not values["found"]:
-                continue
-            cells.append(
-                {
-                    "x": area.code,
-                    "y": sector.code,
-                    "rate": _number(CLOSURE_RATE.compute(values)),
-                    "found": values["found"],
-                    "closed": values["closed"],
-                    "url": links.to({dimension: area.code, "sector_group": sector.code}),
-                }
-            )
+    shown = [
+        (area, sector, values)
+        for area in axes[0]
+        for sector in axes[1]
+        for values in [by_sector.found.get((area.key, sector.key))]
+        if values and values["found"]
+    ]
+    # The cells' rates a metric at a time, as the stats API works them out (metrics.evaluate_numbers).
+    found, closed = [values["found"] for *_, values in shown], [values["closed"] for *_, values in shown]
+    rates = CLOSURE_RATE.column({"found": found, "closed": closed}, [values for *_, values in shown])
+    cells = [
+        {
+            "x": area.code,
+            "y": sector.code,
+            "rate": rate,
+            "found": values["found"],
+            "closed": values["closed"],
+            "url": links.to({dimension: area.code, "sector_group": sector.code}),
+        }
+        for (area, sector, values), rate in zip(shown, rates, strict=True)
+    ]
     return {
         "x": [group.as_dict() for group in axes[0]],
         "y": [group.as_dict() for group in axes[1]],
@@ -349,24 +373,20 @@ def _region_name(pk: int | None, default: Region) -> str:
 
 def overdue_board(user: User, region: Region, today: datetime.date) -> list[dict[str, Any]]:
     """The open hazards past their deadline, most overdue first (now, whatever the period)."""
-    hazards = (
-        _scoped(user, region)
-        .overdue(today=today)
-        .select_related("responsible_unit")
-        .only("pk", "number", "title", "deadline", "status", "county_id", "region_id", "responsible_unit__name")
-        .order_by("deadline", "pk")[:BOARD_ROWS]
-    )
+    # Values rather than model instances: a page of two boards built ~80 of them, with their units.
+    fields = ("pk", "number", "title", "deadline", "status", "county_id", "responsible_unit__name")
+    hazards = _scoped(user, region).overdue(today=today).order_by("deadline", "pk").values_list(*fields)
     return [
         {
-            "number": h.number,
-            "title": h.title,
-            "unit": h.responsible_unit.name if h.responsible_unit else "",
-            "county": _region_name(h.county_id, region),
-            "deadline": h.deadline,
-            "days": h.days_overdue(today),
-            "url": reverse("hazards:detail", args=[h.pk]),
+            "number": number,
+            "title": title,
+            "unit": unit or "",
+            "county": _region_name(county_id, region),
+            "deadline": deadline,
+            "days": days_overdue(deadline, status, today),
+            "url": reverse("hazards:detail", args=[pk]),
         }
-        for h in hazards
+        for pk, number, title, deadline, status, county_id, unit in hazards[:BOARD_ROWS]
     ]
 
 
@@ -398,24 +418,21 @@ def supervision_board(user: User, region: Region, today: datetime.date, links: L
         }
         for level, label in AuthorityLevel.choices
     ]
-    nearest = (
-        listed.select_related("responsible_unit")
-        .only("pk", "number", "title", "responsible_unit__name")
-        .order_by("listing_deadline", "pk")[:BOARD_ROWS]
-    )
+    fields = ("pk", "number", "title", "responsible_unit__name", "listing_level", "listing_deadline")
+    nearest = listed.order_by("listing_deadline", "pk").values_list(*fields)[:BOARD_ROWS]
     labels = dict(AuthorityLevel.choices)
     rows = [
         {
-            "number": hazard.number,
-            "title": hazard.title,
-            "unit": hazard.responsible_unit.name if hazard.responsible_unit else "",
-            "level": labels.get(hazard.listing_level, hazard.listing_level),
-            "deadline": hazard.listing_deadline,
-            "days_left": (hazard.listing_deadline - today).days,
-            "days_late": max((today - hazard.listing_deadline).days, 0),
-            "url": reverse("hazards:detail", args=[hazard.pk]),
+            "number": number,
+            "title": title,
+            "unit": unit or "",
+            "level": labels.get(level, level),
+            "deadline": deadline,
+            "days_left": (deadline - today).days,
+            "days_late": max((today - deadline).days, 0),
+            "url": reverse("hazards:detail", args=[pk]),
         }
-        for hazard in nearest
+        for pk, number, title, unit, level, deadline in nearest
     ]
     return {"levels": levels, "rows": rows, "url": links.to(whole_period=False, supervised="true")}
 
@@ -427,10 +444,12 @@ def dashboard(*, user: User, region: Region, period: Period) -> dict[str, Any]:
     now = timezone.now()
     today = timezone.localdate(now)
     links = Links(region=region, period=period)
-    by_sector = measured(user, region, period, (area_dimension(region), "sector_group"))
+    state = rollup.current()
+    by_sector = measured(user, region, period, (area_dimension(region), "sector_group"), state=state)
     this_year, last_year = trend_months(period)
-    by_month = measured(user, region, Period("trend", last_year.start, this_year.end), ("month",), TREND_MEASURES)
-    a_year_before = measured(user, region, period.a_year_before(), ())
+    trend_period = Period("trend", last_year.start, this_year.end)
+    by_month = measured(user, region, trend_period, ("month",), TREND_MEASURES, state=state)
+    a_year_before = measured(user, region, period.a_year_before(), (), state=state)
     by_area = areas(user, by_sector, links)
     charts = {
         "areas": [

@@ -98,11 +98,15 @@ def _regions_at(level: str, scope: Scope) -> list[int]:
     """The regions of ``level`` under the scope's roots, or above a root that lies below that level."""
     if not scope.roots:
         return []
-    covered = Q()
-    for root in scope.roots:
-        ancestors = [code for code in root.path.split("/") if code]
-        covered |= Q(path__startswith=root.path) | Q(code__in=ancestors)
-    return list(Region.objects.filter(covered, level=level).order_by("code").values_list("pk", flat=True))
+    ancestors = {code for root in scope.roots for code in root.path.split("/") if code}
+    paths = tuple(root.path for root in scope.roots)
+    regions = [r for r in _all(Region) if r.level == level and (r.path.startswith(paths) or r.code in ancestors)]
+    return [region.pk for region in sorted(regions, key=lambda region: region.code)]
+
+
+def _all(model: type[Region] | type[Sector]) -> list[Any]:
+    """Every region or sector, from the rows each process keeps (core/reference.py)."""
+    return model.cached.all()
 
 
 class RegionDimension(Dimension):
@@ -159,10 +163,11 @@ class SectorDimension(Dimension):
         return F("sector_id")
 
     def _sectors(self, scope: Scope) -> list[Sector]:
-        sectors = Sector.objects.order_by("sort_order", "code")
+        sectors = sorted(_all(Sector), key=lambda sector: (sector.sort_order, sector.code))
         if scope.sector is not None:
-            sectors = sectors.filter(Q(pk=scope.sector.pk) | Q(parent_id=scope.sector.pk))
-        return list(sectors)
+            top = scope.sector.pk
+            sectors = [sector for sector in sectors if top in (sector.pk, sector.parent_id)]
+        return sectors
 
     def listed(self, scope: Scope, present: set[Hashable]) -> list[Group]:
         sectors = self._sectors(scope)
@@ -192,9 +197,8 @@ class SectorGroup(Dimension):
         if scope.sector is not None:
             ids = [scope.sector.parent_id or scope.sector.pk]
         else:
-            ids = list(
-                Sector.objects.filter(parent__isnull=True).order_by("sort_order", "code").values_list("pk", flat=True)
-            )
+            tops = sorted((s for s in _all(Sector) if s.parent_id is None), key=lambda s: (s.sort_order, s.code))
+            ids = [sector.pk for sector in tops]
         Sector.cached.load([*ids, *_ids(present)])
         return [self.describe(pk) for pk in ids]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -46,7 +46,7 @@ class StatsQuery:
 @dataclass(frozen=True)
 class Row:
     groups: tuple[Group, ...]
-    values: dict[str, metrics.Value]
+    values: Mapping[str, metrics.Figure]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Table:
     query: StatsQuery
     dimensions: tuple[Dimension, ...]
     rows: list[Row]
-    total: dict[str, metrics.Value]
+    total: Mapping[str, metrics.Figure]
     as_of: datetime.datetime  # when the figures were computed (live) or the rollup was brought up to date
     source: str = "live"  # or "rollup:<the rollup table's model name>"
 
@@ -93,14 +93,14 @@ def scope_for(user: User, query: StatsQuery, today: datetime.date) -> Scope:
     )
 
 
-def closure_table(*, user: User, query: StatsQuery) -> Table:
+def closure_table(*, user: User, query: StatsQuery, numbers: bool = False) -> Table:
     """The table computed from the hazards themselves: the reference answer (``reports.tables`` serves
-    the same from the rollup when it can)."""
+    the same from the rollup when it can). ``numbers``: see ``assemble``."""
     as_of = timezone.now()
     today = timezone.localdate(as_of)
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
     found = grouped_measures(hazards_for(user, query), dimensions, metrics.measures(today))
-    return assemble(user=user, query=query, found=found, today=today, as_of=as_of)
+    return assemble(user=user, query=query, found=found, today=today, as_of=as_of, numbers=numbers)
 
 
 Measures = dict[tuple[Hashable, ...], dict[str, int | Decimal]]
@@ -116,11 +116,14 @@ def grouped_measures(
         found[()] = metrics.normalize(rows.aggregate(**aggregates))
         return found
     aliases = {f"by_{d.code}": d.rollup_expression() if rollup else d.expression() for d in dimensions}
-    # Rows keyed by the aliases given here, which the stubs cannot know.
-    grouped = cast(Iterable[dict[str, Any]], rows.values(**aliases).annotate(**aggregates).order_by())
-    for raw in grouped:
-        key = tuple(dimension.normalize(raw[alias]) for dimension, alias in zip(dimensions, aliases, strict=True))
-        values = metrics.normalize(raw)
+    # Tuples, a measure per column: a city's county × sector table is ~400 rows of ~30 numbers, and a
+    # dict per row and a conversion per number were most of the API's time (bench.reports.rollup).
+    grouped = rows.values(**aliases).annotate(**aggregates).order_by().values_list(*aliases, *aggregates)
+    raw = list(grouped)
+    width = len(dimensions)
+    keys = [tuple(d.normalize(value) for d, value in zip(dimensions, row[:width], strict=True)) for row in raw]
+    measures = metrics.normalize_many(tuple(aggregates), [row[width:] for row in raw])
+    for key, values in zip(keys, measures, strict=True):
         found[key] = metrics.add([found[key], values]) if key in found else values
     return found
 
@@ -133,8 +136,10 @@ def assemble(
     today: datetime.date,
     as_of: datetime.datetime,
     source: str = "live",
+    numbers: bool = False,
 ) -> Table:
-    """Every group of the caller's scope, zeros included, with its metrics worked out from its measures."""
+    """Every group of the caller's scope, zeros included, with its metrics worked out from its measures:
+    exactly (ints and Decimals), or with ``numbers`` as JSON carries them (``metrics.evaluate_numbers``)."""
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
     scope = scope_for(user, query, today)
     axes = [dimension.groups(scope, {key[i] for key in found}) for i, dimension in enumerate(dimensions)]
@@ -146,11 +151,17 @@ def assemble(
         }
         raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
 
-    empty = metrics.evaluate(metrics.normalize({}))  # shared by every group without hazards; read only
+    # Each group's figures are worked out once; the groups without hazards share one read-only answer.
+    groups = list(found.values())
+    figures: Sequence[Mapping[str, metrics.Figure]]
+    if numbers:
+        figures = metrics.evaluate_numbers([*groups, metrics.normalize({}), metrics.add(groups)])
+    else:
+        figures = [metrics.evaluate(values) for values in [*groups, metrics.normalize({}), metrics.add(groups)]]
+    by_key = dict(zip(found, figures, strict=False))
+    empty, total = figures[-2:]
     rows = [
-        Row(combination, metrics.evaluate(values) if values is not None else empty)
+        Row(combination, by_key.get(tuple(group.key for group in combination), empty))
         for combination in itertools.product(*axes)
-        for values in [found.get(tuple(group.key for group in combination))]
     ]
-    total = metrics.evaluate(metrics.add(found.values()))
     return Table(query=query, dimensions=dimensions, rows=rows, total=total, as_of=as_of, source=source)

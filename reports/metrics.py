@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -173,6 +173,25 @@ def normalize(raw: Mapping[str, Any]) -> dict[str, int | Decimal]:
     return values
 
 
+def normalize_many(names: tuple[str, ...], rows: list[tuple]) -> list[dict[str, int | Decimal]]:
+    """``normalize`` for many database rows at once (``names`` are their columns), a column at a time."""
+    if not rows:
+        return []
+    given = dict(zip(names, zip(*rows, strict=True), strict=True))
+    zeros = [0] * len(rows)
+    columns: dict[str, list] = {}
+    for name in measure_names():
+        column = given.get(name)
+        columns[name] = (
+            zeros
+            if column is None
+            else [0 if v is None else v.days if type(v) is datetime.timedelta else v for v in column]
+        )
+    for name in PER_LEVEL:
+        columns[name] = [a + b for a, b in zip(columns[f"general_{name}"], columns[f"major_{name}"], strict=True)]
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
 def add(rows: Iterable[Mapping[str, int | Decimal]]) -> dict[str, int | Decimal]:
     """The measures of the union of disjoint groups: the sum of theirs."""
     total: dict[str, int | Decimal] = dict.fromkeys(value_names(), 0)
@@ -188,24 +207,92 @@ def _ratio(numerator: int | Decimal, denominator: int | Decimal, places: Decimal
     return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_UP)
 
 
+Measures = Mapping[str, int | Decimal]
+Columns = Mapping[str, list]  # a measure's values in many groups, one list per measure, in the same order
+Number = int | float | None
+Figure = Value | float  # a metric's value: exact (``evaluate``), or as JSON carries it (``evaluate_numbers``)
+
+
 @dataclass(frozen=True)
 class Metric:
+    """One figure, defined once as a small formula over measures, ``numerator`` (measures added, and
+    after a "-" subtracted) over ``denominator`` (for rates and mean days); evaluated either exactly
+    (``compute``: ints and rounded Decimals, what the tables and xlsx files print) or, for many groups
+    at once, as the numbers JSON carries (``column``: the same values as floats, worked out in integers;
+    tests/reports/test_metrics.py holds the two equal)."""
+
     code: str
     label: str  # the column header, as reports print it
     kind: str  # "count" (项), "rate" (0–1, null without a denominator), "days" or "funds" (万元)
-    compute: Callable[[Mapping[str, int | Decimal]], Value]
+    numerator: tuple[str, ...]  # measure names; those after "-" are subtracted
+    denominator: str = ""
+    places: Decimal = RATE_PLACES
+
+    def _top(self, m: Measures) -> int | Decimal:
+        total: int | Decimal = 0
+        sign = 1
+        for name in self.numerator:
+            if name == "-":
+                sign = -1
+            else:
+                total += sign * m[name]
+        return total
+
+    def compute(self, m: Measures) -> Value:
+        if self.kind == "funds":
+            return _funds(m, self.numerator)
+        if not self.denominator:
+            return self._top(m)
+        return _ratio(self._top(m), m[self.denominator], self.places)
+
+    def column(self, columns: Columns, rows: list[Measures]) -> list[Number]:
+        """The figure of every group at once: ``columns`` holds the groups' measures by name, ``rows``
+        the same as mappings (for the few figures kept in Decimal)."""
+        if self.kind == "funds":
+            return [float(_funds(m, self.numerator)) for m in rows]
+        top = self._top_column(columns)
+        if not self.denominator:
+            return top
+        below = columns[self.denominator]
+        scale = int(1 / self.places)
+        # Counts are non-negative ints; a sum of day differences may be negative, a sum may be a Decimal.
+        if {*map(type, top), *map(type, below)} != {int} or min(top) < 0:
+            return [_half_up(n, d, scale) if d else None for n, d in zip(top, below, strict=True)]
+        twice = 2 * scale  # _half_up's arithmetic, inline: this is the loop a large table spends its time in
+        return [(twice * n + d) // (2 * d) / scale if d else None for n, d in zip(top, below, strict=True)]
+
+    def _top_column(self, columns: Columns) -> list:
+        if "-" not in self.numerator:
+            (name,) = self.numerator
+            return columns[name]
+        plus, _, minus = self.numerator
+        return [a - b for a, b in zip(columns[plus], columns[minus], strict=True)]
+
+
+def _half_up(numerator: int, denominator: int, scale: int) -> float:
+    """``_ratio`` as a float, in integers: round(n / d × scale) half away from zero, ÷ scale. Both are the
+    float nearest the same decimal (an integer ÷ a power of ten is correctly rounded), so JSON carries
+    the same number either way."""
+    if type(numerator) is not int or type(denominator) is not int:  # a sum in Decimal: the exact way
+        exact = _ratio(numerator, denominator, Decimal(1) / scale)
+        assert exact is not None  # the caller has a denominator
+        return float(exact)
+    if numerator < 0:
+        return -((-2 * scale * numerator + denominator) // (2 * denominator)) / scale
+    return (2 * scale * numerator + denominator) // (2 * denominator) / scale
 
 
 def _count(code: str, label: str, measure: str | None = None) -> Metric:
-    return Metric(code, label, "count", lambda m: m[measure or code])
+    return Metric(code, label, "count", (measure or code,))
 
 
-def _rate(code: str, label: str, numerator: str, denominator: str) -> Metric:
-    return Metric(code, label, "rate", lambda m: _ratio(m[numerator], m[denominator], RATE_PLACES))
+def _rate(code: str, label: str, numerator: str | tuple[str, ...], denominator: str) -> Metric:
+    top = (numerator,) if isinstance(numerator, str) else numerator
+    return Metric(code, label, "rate", top, denominator)
 
 
 def _mean_days(code: str, label: str, total: str, count: str) -> Metric:
-    return Metric(code, label, "days", lambda m: _ratio(m[total], m[count], DAYS_PLACES))
+    return Metric(code, label, "days", (total,), count, DAYS_PLACES)
 
 
 def _per_level(prefix: str) -> list[Metric]:
@@ -215,27 +302,25 @@ def _per_level(prefix: str) -> list[Metric]:
         _count(found, f"{label}排查隐患数"),
         _count(closed, f"{label}已销号"),
         # Every counted hazard is open or closed; 序时: closed, or open and not yet past its deadline.
-        Metric(f"{p}open", f"{label}未整改数", "count", lambda m: m[found] - m[closed]),
+        Metric(f"{p}open", f"{label}未整改数", "count", (found, "-", closed)),
         _rate(f"{p}closure_rate", f"{label}整改率", closed, found),
         _count(overdue, f"{label}逾期未整改"),
         _rate(f"{p}on_time_rate", f"{label}按期整改率", f"{p}closed_on_time", closed),
-        Metric(
-            f"{p}on_schedule_rate",
-            f"{label}序时整改率",
-            "rate",
-            lambda m: _ratio(m[found] - m[overdue], m[found], RATE_PLACES),
-        ),
+        _rate(f"{p}on_schedule_rate", f"{label}序时整改率", (found, "-", overdue), found),
         _mean_days(f"{p}avg_days_to_close", f"{label}平均整改天数", f"{p}close_days", f"{p}closed_handed_over"),
         # Of the closed: on time and late split them; reopened (退回后销号) cuts across both.
         _count(f"{p}closed_on_time", f"{label}按期销号", f"{p}closed_on_time"),
-        Metric(f"{p}closed_late", f"{label}逾期销号", "count", lambda m: m[closed] - m[f"{p}closed_on_time"]),
+        Metric(f"{p}closed_late", f"{label}逾期销号", "count", (closed, "-", f"{p}closed_on_time")),
         _count(f"{p}reopened_closed", f"{label}退回后销号"),
         _rate(f"{p}reopened_rate", f"{label}退回率", f"{p}reopened_closed", closed),
     ]
 
 
-def _funds(m: Mapping[str, int | Decimal]) -> Decimal:
-    total = Decimal(m["major_plan_funds"]) + Decimal(m["general_cost"]) / YUAN_PER_WAN
+def _funds(m: Measures, names: tuple[str, ...]) -> Decimal:
+    """万元, two decimals: 重大 plan funds (万元) and, when named, 一般 costs (元)."""
+    total = Decimal(m["major_plan_funds"])
+    if "general_cost" in names:
+        total += Decimal(m["general_cost"]) / YUAN_PER_WAN
     return total.quantize(FUNDS_PLACES, rounding=ROUND_HALF_UP)
 
 
@@ -251,17 +336,23 @@ METRICS: tuple[Metric, ...] = (
     _count("supervised_province", "其中：省级挂牌"),
     _count("supervised_city", "其中：市级挂牌"),
     _count("supervised_county", "其中：县级挂牌"),
-    Metric(
-        "major_funds",
-        "重大隐患治理资金（万元）",
-        "funds",
-        lambda m: Decimal(m["major_plan_funds"]).quantize(FUNDS_PLACES, rounding=ROUND_HALF_UP),
-    ),
-    Metric("funds", "累计落实治理资金（万元）", "funds", _funds),
+    Metric("major_funds", "重大隐患治理资金（万元）", "funds", ("major_plan_funds",)),
+    Metric("funds", "累计落实治理资金（万元）", "funds", ("major_plan_funds", "general_cost")),
 )
 METRIC_BY_CODE = {metric.code: metric for metric in METRICS}
 
 
-def evaluate(values: Mapping[str, int | Decimal]) -> dict[str, Value]:
-    """Every metric of one group, from its measures."""
+def evaluate(values: Measures) -> dict[str, Value]:
+    """Every metric of one group, from its measures, exactly."""
     return {metric.code: metric.compute(values) for metric in METRICS}
+
+
+def evaluate_numbers(groups: list[Measures]) -> list[dict[str, Number]]:
+    """Every metric of many groups, as JSON writes them: ``float(evaluate(m)[code])`` for each, computed a
+    metric at a time over all the groups (a city's county × sector table: ~19,000 figures) in integers."""
+    if not groups:
+        return []
+    columns = {name: [m[name] for m in groups] for name in value_names()}
+    codes = [metric.code for metric in METRICS]
+    figures = [metric.column(columns, groups) for metric in METRICS]
+    return [dict(zip(codes, values, strict=True)) for values in zip(*figures, strict=True)]

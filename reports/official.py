@@ -15,6 +15,7 @@ table by sector can be answered, and they are "—" (not available), never zeros
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -95,7 +96,7 @@ class OfficialTable:
         return next(row for row in self.rows if row.is_total)
 
 
-def _values(layout: Layout, figures: dict[str, metrics.Value]) -> dict[str, Any]:
+def _values(layout: Layout, figures: Mapping[str, metrics.Figure]) -> dict[str, Any]:
     return {column.code: figures[column.code] if column.available else NOT_AVAILABLE for column in layout.columns}
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateField, F, Max, Q, QuerySet, Sum
@@ -83,7 +83,9 @@ COUNTY_GRAIN = ("county_id", "sector_id", "month", "level")
 def _sum_by_county(fine: QuerySet[ClosureRollup]) -> None:
     """CountyRollup's rows from ClosureRollup's: the same measures summed over townships and sources."""
     select = fine.values(*COUNTY_GRAIN).annotate(**{f"s_{name}": Sum(name) for name in MEASURE_COLUMNS})
-    sql, params = select.order_by().query.sql_with_params()
+    # Written in (county, month) order, so that a county's months lie together on disk: a city's year
+    # reads a few hundred pages rather than a page per row.
+    sql, params = select.order_by("county_id", "month").query.sql_with_params()
     qn = connection.ops.quote_name
     columns = [*COUNTY_GRAIN, *MEASURE_COLUMNS]
     sources = [*COUNTY_GRAIN, *(f"s_{name}" for name in MEASURE_COLUMNS)]
@@ -131,12 +133,13 @@ def _rebuild(state: RollupState, now: datetime.datetime) -> Refreshed:
     newest = HazardEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
     today = timezone.localdate(now)
     if connection.vendor == "postgresql":
-        # One GROUP BY of every hazard into ~300,000 slices sorts ~1,000,000 rows: in memory rather than
-        # spilled, and without JIT compiling the 22 filtered aggregates (bench.reports.rollup, 1,000,000
-        # hazards on a loaded 2-core machine: 9.5 s against 12.4 s with the defaults).
+        # One GROUP BY of every hazard into ~300,000 slices: read the table in order (not through an index
+        # by county, which the planner prefers for a sorted aggregate) into one hash table in memory, and
+        # without JIT compiling the 26 filtered aggregates (bench.reports.rollup, 1,000,000 hazards on a
+        # loaded 2-core machine: the SELECT alone 14.7 s this way, 21.8 s through the index and a sort).
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL jit = off")
+            for setting in ("work_mem = '256MB'", "jit = off", "enable_indexscan = off", "enable_sort = off"):
+                cursor.execute(f"SET LOCAL {setting}")
     ClosureRollup.objects.all().delete()
     CountyRollup.objects.all().delete()
     rows = _insert(Hazard.objects.counted(), today)
@@ -205,46 +208,68 @@ Rollup = type[ClosureRollup] | type[CountyRollup]
 COUNTY_DIMENSIONS = frozenset({"county", "sector", "sector_group", "department", "month", "level"})
 
 
-def _within(rows: QuerySet, region: Region) -> QuerySet | None:
-    """The slices of hazards in ``region`` and under it; None below the grain (slices are coarser)."""
+# The regions whose hazards are whole slices of each rollup: the rest (a village; a township for
+# CountyRollup) lie below its grain.
+ON_GRAIN: dict[Rollup, frozenset[str]] = {
+    ClosureRollup: frozenset({RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP}),
+    CountyRollup: frozenset({RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY}),
+}
+
+
+def answerable(user: User, query: StatsQuery, model: Rollup = ClosureRollup) -> bool:
+    """Whether some set of ``model``'s slices makes up exactly the hazards ``live.hazards_for(user,
+    query)`` counts: not for a unit contact's hazards, a village, or a period not in whole months. Asks
+    nothing of the database (the stats API's revalidation asks it on every request)."""
+    match jurisdiction_of(user):
+        case Everything():
+            regions = []
+        case Subtree(region=region):
+            regions = [region]
+        case _:
+            return False
+    if query.region is not None:
+        regions.append(query.region)
+    if any(region.level not in ON_GRAIN[model] for region in regions):
+        return False
+    if query.found_after and query.found_after.day != 1:
+        return False
+    return not (query.found_before and (query.found_before + datetime.timedelta(days=1)).day != 1)
+
+
+def _within(rows: QuerySet, region: Region) -> QuerySet:
+    """The slices of hazards in ``region`` and under it (a region on the rollup's grain)."""
     if region.level == RegionLevel.COUNTY:
         return rows.filter(county_id=region.pk)
     if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-        counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
-        return rows.filter(county_id__in=counties)
-    if region.level == RegionLevel.TOWNSHIP and rows.model is ClosureRollup:
-        return rows.filter(township_id=region.pk)
-    return None
+        # The ids themselves, from the regions each process keeps: with a subquery PostgreSQL expected a
+        # handful of rows instead of thousands, and joined the sectors row by row (bench.reports.dashboard).
+        regions = cast(list[Region], Region.cached.all())
+        counties = [r.pk for r in regions if r.level == RegionLevel.COUNTY and r.path.startswith(region.path)]
+        return rows.filter(county_id__in=sorted(counties))
+    return rows.filter(township_id=region.pk)
 
 
 def rollup_rows(user: User, query: StatsQuery, model: Rollup = ClosureRollup) -> QuerySet | None:
     """The rows of ``model`` that make up exactly the hazards ``live.hazards_for(user, query)`` counts,
-    or None when no set of its slices does (a unit contact's hazards, a village, a period not in whole
-    months; for CountyRollup also a township)."""
-    rows: QuerySet | None = model.objects.all()
-    match jurisdiction_of(user):
-        case Everything():
-            pass
-        case Subtree(region=region):
-            rows = _within(model.objects.all(), region)
-        case _:
-            return None
-    if rows is not None and query.region is not None:
-        rows = _within(rows, query.region)
-    if rows is None:
+    or None when no set of its slices does (``answerable``)."""
+    if not answerable(user, query, model):
         return None
+    rows = model.objects.all()
+    jurisdiction = jurisdiction_of(user)
+    if isinstance(jurisdiction, Subtree) and not (
+        query.region is not None and query.region.path.startswith(jurisdiction.region.path)
+    ):
+        rows = _within(rows, jurisdiction.region)
+    if query.region is not None:  # inside the jurisdiction (the API and the pages check), or narrowed above
+        rows = _within(rows, query.region)
     if query.sector is not None:
         subtree = Sector.objects.filter(Q(pk=query.sector.pk) | Q(parent_id=query.sector.pk)).values("pk")
         rows = rows.filter(sector_id__in=subtree)
     if query.level:
         rows = rows.filter(level=query.level)
     if query.found_after:
-        if query.found_after.day != 1:
-            return None
         rows = rows.filter(month__gte=query.found_after)
     if query.found_before:
-        if (query.found_before + datetime.timedelta(days=1)).day != 1:
-            return None
         rows = rows.filter(month__lte=query.found_before.replace(day=1))
     return rows
 
@@ -258,14 +283,53 @@ def _rows_to_read(user: User, query: StatsQuery) -> QuerySet | None:
     return rollup_rows(user, query)
 
 
-def version_for(user: User, query: StatsQuery) -> tuple[str, datetime.datetime] | None:
+@dataclass(frozen=True)
+class State:
+    """What a reader needs of ``RollupState``: read once per request (``current``) and passed along."""
+
+    version: int
+    for_date: datetime.date | None
+    as_of: datetime.datetime | None
+
+    @property
+    def usable(self) -> bool:
+        """The rows were made for today's date (``overdue_open`` depends on it) and brought up to date."""
+        return self.as_of is not None and self.for_date == timezone.localdate()
+
+
+def current() -> State | None:
+    """The rollup's state now, one query; None before its first build. Written out on PostgreSQL: every
+    stats request and every revalidation asks it, and compiling the ORM's query cost more than running
+    it (SQLite, for ``make run``, returns text the ORM converts)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(RollupState._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT version, for_date, as_of FROM {table} WHERE id = %s", [STATE_ID])
+            row = cursor.fetchone()
+    else:
+        row = RollupState.objects.filter(pk=STATE_ID).values_list("version", "for_date", "as_of").first()
+    return State(*row) if row is not None else None
+
+
+def version_for(user: User, query: StatsQuery, state: State | None = None) -> tuple[str, datetime.datetime] | None:
     """What a rollup answer to ``query`` depends on besides the caller and the query: the rows' version
     and date (the figures), and ``as_of`` (the answer); None when the answer would be computed live.
-    One query."""
-    state = RollupState.objects.filter(pk=STATE_ID).values_list("version", "for_date", "as_of").first()
-    if state is None or state[1] != timezone.localdate() or state[2] is None or rollup_rows(user, query) is None:
+    One query, unless the ``state`` read for this request is given."""
+    state = state or current()
+    if state is None or not state.usable or not answerable(user, query):
         return None
-    return f"{state[0]}@{state[1]}", state[2]
+    assert state.as_of is not None
+    return f"{state.version}@{state.for_date}", state.as_of
+
+
+class StoredSum(Sum):
+    """SUM of a rollup column, read as the database driver gives it: an int, a Decimal or a duration
+    already (the backend's own conversions still apply), without Django converting each of a large
+    table's ~10,000 numbers once more."""
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop  # type: ignore[attr-defined]  # Django skips a no-op converter
 
 
 @dataclass(frozen=True)
@@ -282,17 +346,20 @@ def grouped(
     query: StatsQuery,
     dimensions: tuple[Dimension, ...],
     names: tuple[str, ...] = MEASURE_COLUMNS,
+    state: State | None = None,
 ) -> FromRollup | None:
     """The groups' measures from the rollup, or None when it cannot answer (see ``rollup_rows``) or was
     not made for today's date (after midnight, until the next refresh rebuilds it). Only ``names`` are
-    summed (the others read 0): a page that shows a few figures need not add up every column."""
-    state = RollupState.objects.filter(pk=STATE_ID).first()
+    summed (the others read 0): a page that shows a few figures need not add up every column. ``state``:
+    as read earlier in the same request (else read here)."""
+    state = state or current()
     today = timezone.localdate()
-    if state is None or state.for_date != today or state.as_of is None:
+    if state is None or not state.usable:
         return None
+    assert state.as_of is not None
     rows = _rows_to_read(user, query)
     if rows is None:
         return None
-    sums = {name: Sum(name) for name in names}
+    sums = {name: StoredSum(name) for name in names}
     found = grouped_measures(rows, dimensions, sums, rollup=True)
     return FromRollup(found, today, state.as_of, rows.model._meta.model_name or "")

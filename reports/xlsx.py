@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -197,7 +197,7 @@ def write_stats(table: Table, path: str) -> None:
         sheet.write_string(1, c, text, f.header)
     row = 2
 
-    def figures(values: dict[str, Any], total: bool) -> None:
+    def figures(values: Mapping[str, Any], total: bool) -> None:
         for i, metric in enumerate(METRICS, start=len(labels)):
             value = values[metric.code]
             if value is None:

@@ -245,6 +245,17 @@ def world(db) -> World:
 
 
 @pytest.fixture(autouse=True)
+def reference_rows_forgotten():
+    """Each test starts without the regions and sectors a process keeps (core/reference.py): a test's
+    rows are rolled back without the signals that would make the cache forget them, and a report lists
+    every county and sector it keeps."""
+    from accounts.models import Region, Sector
+
+    Region.cached.clear()
+    Sector.cached.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

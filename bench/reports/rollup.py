@@ -6,13 +6,15 @@ Loads the hazards as ``bench.reports.live`` does (bench/out/pg, kept between run
 (timed: budget ≤ 10 s), then asks ``GET /api/v1/stats/closure/?group_by=county,sector`` through the
 whole API in process (Django's test client, as ``bench.reports.live``) as the municipal office and as
 红旗区's county officer: from the rollup, then live (the rollup switched off) in the same run, and checks
-that both give the same figures (the ETag covers every number). "From the rollup" drops the answers the
+that both give the same figures (every number of the two answers but ``as_of``). "From the rollup" drops the answers the
 API keeps per rollup version before each request, so every one is computed; "kept" asks again within the
 same version. It prints p50 / p95 wall time, the throughput ratio of computed rollup answers to live ones
 (budget ≥ 10×), the CPU time of this process per request (the server's Python side; budget ≤ 10 ms), a
-304 revalidation (budget ≤ 2 ms), and the refresh that follows one change made
+304 revalidation (budget ≤ 2 ms; the ETag of a rollup answer comes from the rollup's version, so the
+rollup and live answers are compared on their figures instead), and the refresh that follows one change made
 through a service (a 作废 in 红旗区: one county-month rewritten; budget ≤ 100 ms). The changes are
-rolled back, so the data stays as loaded. Exit status 1 when a budget is missed.
+rolled back, so the data stays as loaded. Each budget line ends PASS or FAIL; exit status 1 when one
+fails. The rebuild's line also gives the CPU time PostgreSQL spent on it.
 """
 
 from __future__ import annotations
@@ -33,23 +35,47 @@ def timed(action) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def rebuild(times: int) -> list[float]:
+def backend_cpu() -> float:
+    """CPU seconds the PostgreSQL process serving this connection has used (it runs on this machine)."""
+    import os
+    from pathlib import Path
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rebuild(times: int) -> tuple[list[float], list[float]]:
+    """Wall ms of each full rebuild, and the CPU seconds PostgreSQL spent on it (the rebuild is one
+    INSERT … SELECT in the database: on a shared machine its wall time is mostly waiting for a core)."""
     from reports import rollup
     from reports.models import ClosureRollup
 
-    took = []
+    took, cpu = [], []
     for _ in range(times):
+        before = backend_cpu()
         ms, done = timed(rollup.rebuild)
         took.append(ms)
-        log(f"full rebuild: {ms / 1000:.2f} s, {done.rows:,} rollup rows")
+        cpu.append(backend_cpu() - before)
+        log(f"full rebuild: {ms / 1000:.2f} s (PostgreSQL CPU {cpu[-1]:.2f} s), {done.rows:,} rollup rows")
     assert ClosureRollup.objects.count() == done.rows
-    return took
+    return took, cpu
 
 
 def cold(client, path: str, requests: int) -> dict:
-    """Requests computed from the rollup: the kept answers are dropped before each one."""
+    """Requests computed from the rollup: the kept answers are dropped before each one. One more is asked
+    first and not counted: the process's first answer also loads the reference rows and imports."""
     from django.core.cache import cache
 
+    cache.clear()
+    assert client.get(path, secure=True).status_code == 200
     wall, cpu = [], []
     for _ in range(requests):
         cache.clear()
@@ -58,13 +84,16 @@ def cold(client, path: str, requests: int) -> dict:
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.content[:200]
+    body = response.json()
     return {
         "p50": percentile(wall, 50),
         "p95": percentile(wall, 95),
         "cpu": statistics.mean(cpu),
+        "cpu_p50": percentile(cpu, 50),
         "rps": 1000 * requests / sum(wall),
-        "rows": len(response.json()["rows"]),
+        "rows": len(body["rows"]),
         "etag": response["ETag"],
+        "figures": {key: value for key, value in body.items() if key != "as_of"},
     }
 
 
@@ -91,7 +120,9 @@ def api_figures(requests: int, warmup: int) -> dict[str, dict]:
             live = cold(client, path, runs)
         finally:
             rollup.grouped, rollup.version_for = grouped, version_for
-        assert computed["etag"] == live["etag"] == kept["etag"], f"{username}: rollup and live figures differ"
+        # An answer from the rollup has an ETag from the rollup's version; compare the figures themselves.
+        assert computed["etag"] == kept["etag"], f"{username}: the kept answer has another ETag"
+        assert computed["figures"] == live["figures"], f"{username}: rollup and live figures differ"
         results[username] = {"rollup": computed, "kept": kept, "live": live, "304": revalidation}
     return results
 
@@ -138,7 +169,7 @@ def explain() -> str:
 
 
 def verdict(name: str, value: float, unit: str, budget: str, ok: bool) -> bool:
-    print(f"{name:<44} {value:10.1f} {unit:<4} budget {budget:<8} {'ok' if ok else 'MISSED'}", flush=True)
+    print(f"{name:<52} {value:10.1f} {unit:<4} budget {budget:<8} {'PASS' if ok else 'FAIL'}", flush=True)
     return ok
 
 
@@ -147,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuilds", type=int, default=2, help="full rebuilds timed (default 2)")
     args = parser.parse_args(argv)
     with loaded(args):
-        rebuilds = rebuild(args.rebuilds)
+        rebuilds, rebuild_cpu = rebuild(args.rebuilds)
         figures = api_figures(args.requests, args.warmup)
         refreshes = one_change_refreshed(5)
         (OUT / "reports-rollup-sql.txt").write_text(explain() + "\n")
@@ -170,11 +201,13 @@ def main(argv: list[str] | None = None) -> int:
         ok &= verdict(f"{username}: rollup ÷ live throughput", ratio, "×", "≥ 10", ratio >= BUDGETS["ratio"])
         for source in ("rollup", "kept"):
             cpu = by_source[source]["cpu"]
-            ok &= verdict(f"{username}: CPU per request ({source})", cpu, "ms", "≤ 10", cpu <= BUDGETS["cpu"])
+            ok &= verdict(f"{username}: CPU per request ({source}, mean)", cpu, "ms", "≤ 10", cpu <= BUDGETS["cpu"])
+        print(f"{username + ': CPU per request (rollup, p50)':<52} {by_source['rollup']['cpu_p50']:10.1f} ms")
         p50 = by_source["304"]["p50"]
         ok &= verdict(f"{username}: 304 revalidation p50", p50, "ms", "≤ 2", p50 <= BUDGETS["304"])
     worst = max(rebuilds) / 1000
     ok &= verdict("full rebuild (slowest)", worst, "s", "≤ 10", worst <= BUDGETS["rebuild"])
+    print(f"{'  of which PostgreSQL CPU (slowest)':<52} {max(rebuild_cpu):10.1f} s", flush=True)
     refresh = statistics.median(refreshes)
     ok &= verdict(
         f"refresh after one change (p50 of {len(refreshes)}, max {max(refreshes):.1f})",

@@ -32,15 +32,9 @@ CACHE_CONTROL = "private, max-age=0"
 KEEP_ANSWER = 3600  # seconds; the rollup's version moves on every change anyway, this only bounds the cache
 
 
-def _as_floats(values: dict[str, metrics.Value]) -> dict[str, Any]:
-    return {code: float(value) if isinstance(value, Decimal) else value for code, value in values.items()}
-
-
-def table_data(table: live.Table, *, floats: bool = False) -> dict[str, Any]:
-    """The answer; ``floats`` turns the rounded decimals into the floats JSON writes anyway, once here
-    rather than through the encoder's fallback for each of a large table's ~20,000 numbers."""
+def table_data(table: live.Table) -> dict[str, Any]:
+    """The answer, in the numbers the table holds: floats for JSON (``numbers=True``), exact for CSV."""
     query = table.query
-    numbers = _as_floats if floats else dict
     return {
         "as_of": timezone.localtime(table.as_of).isoformat(),
         "group_by": [dimension.code for dimension in table.dimensions],
@@ -48,11 +42,11 @@ def table_data(table: live.Table, *, floats: bool = False) -> dict[str, Any]:
         "rows": [
             {
                 **{d.code: group.as_dict() for d, group in zip(table.dimensions, row.groups, strict=True)},
-                **numbers(row.values),
+                **row.values,
             }
             for row in table.rows
         ],
-        "total": numbers(table.total),
+        "total": dict(table.total),
     }
 
 
@@ -70,19 +64,37 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def known_answer_keys(request: Request, query: live.StatsQuery) -> tuple[str, str] | None:
-    """Where a rollup answer is kept so that asking again computes nothing: its ETag while the rollup's
-    rows do not change (a poller's revalidation), and the rendered answer until the next refresh (its
-    ``as_of`` moves). None for a live answer."""
-    version = rollup.version_for(request.user, query)
-    if version is None:
-        return None
-    rows, as_of = version
+def _rollup_etag(request: Request, state: rollup.State) -> tuple[str, str]:
+    """The ETag of a rollup answer to this request, and where the rendered answer is kept. It is made
+    from what the answer depends on, not from the answer: the rollup's version and date (the version
+    moves whenever a refresh rewrites rows), the caller's scope, the parameters as sent and the
+    representation. The answer is kept until the next refresh (its ``as_of`` moves)."""
+    assert state.as_of is not None
     user = request.user
     asked = sorted((name, value) for name, value in request.query_params.items() if name != "format")
     who = (user.pk, user.role, user.unit_id, user.region_id, user.is_superuser)
-    digest = hashlib.sha256(repr((who, asked, request.accepted_media_type)).encode()).hexdigest()[:32]
-    return f"reports:closure:{rows}:{digest}", f"reports:closure:{rows}:{as_of.timestamp()}:{digest}"
+    version = (state.version, state.for_date)
+    digest = hashlib.sha256(repr((version, who, asked, request.accepted_media_type)).encode()).hexdigest()[:32]
+    return f'"r{digest}"', f"reports:closure:{digest}:{state.as_of.timestamp()}"
+
+
+def rollup_etag(request: Request, query: live.StatsQuery, state: rollup.State | None) -> tuple[str, str] | None:
+    """``_rollup_etag`` when the rollup answers ``query`` (see ``rollup.version_for``); None for a live
+    answer, whose ETag is its figures' (``figures_etag``)."""
+    if state is None or rollup.version_for(request.user, query, state) is None:
+        return None
+    return _rollup_etag(request, state)
+
+
+def revalidated(request: Request, state: rollup.State | None) -> str | None:
+    """The ETag when ``If-None-Match`` names the rollup answer to this very request at this version:
+    such an ETag was only ever given to a valid request the rollup answered (the same parameters, the
+    same caller and scope), so the 304 needs neither the parameters checked again nor anything
+    computed, only the state row read."""
+    if state is None or not state.usable or not request.headers.get("If-None-Match"):
+        return None
+    etag, _ = _rollup_etag(request, state)
+    return etag if etag_matches(request.headers.get("If-None-Match"), etag) else None
 
 
 def _example() -> dict[str, Any]:
@@ -125,8 +137,10 @@ _DESCRIPTION = (
     "辖区内的每一组都列出，没有隐患的组各项为 0、比率为 null。日期均按北京时间（Asia/Shanghai）。\n\n"
     "分组维度：" + "；".join(f"`{code}` {d.label}" for code, d in DIMENSIONS.items()) + "。\n\n"
     "指标：" + "；".join(f"`{m.code}` {m.label}" for m in METRICS) + "。定义见 docs/design.md“Reports as built”。\n\n"
-    "响应带 `ETag`（只随数字变化，不随 `as_of`）和 `Cache-Control: private, max-age=0`：轮询时带上 "
-    "`If-None-Match`，数字未变返回 304。`Accept: text/csv` 或 `?format=csv` 返回同样的行（CSV，UTF-8 带 BOM，"
+    "响应带 `ETag` 和 `Cache-Control: private, max-age=0`：轮询时带上 `If-None-Match`，数字未变返回 304。"
+    "由汇总表回答的统计，ETag 随汇总表的版本变化（任何隐患有变动、汇总表随之更新后即变，不随 `as_of`）；"
+    "实时计算的统计（如不整月的期间、责任单位联系人），ETag 只随数字变化。"
+    "`Accept: text/csv` 或 `?format=csv` 返回同样的行（CSV，UTF-8 带 BOM，"
     "中文表头，合计行在前）。"
 )
 
@@ -203,33 +217,34 @@ class ClosureStatsView(APIView):
         empty = sorted(name for name, value in request.query_params.items() if value == "")
         if empty:
             raise exceptions.ValidationError({name: [_("参数值不能为空。")] for name in empty})
+        # The version is read before computing: the figures are then at least as new as their ETag says.
+        state = rollup.current()
+        etag = revalidated(request, state)
+        if etag is not None:
+            return Response(status=304, headers=self._headers(request, etag))
         params = ClosureQuerySerializer(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         query = params.to_query()
-        # Read before computing: the figures are then at least as new as the version they are kept under.
-        keys = known_answer_keys(request, query)
-        kept = cache.get_many(keys) if keys is not None else {}
-        if keys is not None and keys[0] in kept:
-            etag = kept[keys[0]]
+        stored = rollup_etag(request, query, state)
+        if stored is not None:
+            etag, answer_key = stored
             if etag_matches(request.headers.get("If-None-Match"), etag):
                 return Response(status=304, headers=self._headers(request, etag))
-        if keys is not None and keys[1] in kept:
-            etag, content, content_type = kept[keys[1]]
-            return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
-        table = tables.closure_table(user=request.user, query=query)
-        data = table_data(table, floats=not isinstance(request.accepted_renderer, StatsCSVRenderer))
-
-        etag = figures_etag(data, request.accepted_media_type)
-        headers = self._headers(request, etag)
-        if etag_matches(request.headers.get("If-None-Match"), etag):
-            return Response(status=304, headers=headers)
-        response = Response(data, headers=headers)
-        if keys is not None:
-            figures_key, answer_key = keys
+            kept = cache.get(answer_key)
+            if kept is not None:
+                content, content_type = kept
+                return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
+        csv = isinstance(request.accepted_renderer, StatsCSVRenderer)
+        data = table_data(tables.closure_table(user=request.user, query=query, numbers=not csv, state=state))
+        if stored is None:
+            etag = figures_etag(data, request.accepted_media_type)
+            if etag_matches(request.headers.get("If-None-Match"), etag):
+                return Response(status=304, headers=self._headers(request, etag))
+        response = Response(data, headers=self._headers(request, etag))
+        if stored is not None:
 
             def keep(rendered: Response) -> None:  # a callback's return value would replace the response
-                answer = (etag, rendered.content, rendered["Content-Type"])
-                cache.set_many({figures_key: etag, answer_key: answer}, KEEP_ANSWER)
+                cache.set(answer_key, (rendered.content, rendered["Content-Type"]), KEEP_ANSWER)
 
             response.add_post_render_callback(keep)
         return response

@@ -1,12 +1,28 @@
 from decimal import Decimal
 
+import orjson
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from reports.permissions import may_see_reports
 
 register = template.Library()
 
 register.filter("may_see_reports", may_see_reports)
+
+# What Django's json_script escapes, so that the JSON cannot end the <script> element early.
+_SCRIPT_ESCAPES = ((b"&", b"\\u0026"), (b"<", b"\\u003C"), (b">", b"\\u003E"))
+
+
+@register.filter
+def json_data(value, element_id: str) -> SafeString:
+    """``json_script`` written by orjson: the same element and escapes, but Django's ``str.translate`` of
+    a dashboard's ~100 KB of JSON (Chinese names and ~400 links) took ~10 ms of each page's CPU."""
+    data = orjson.dumps(value, default=str)
+    for character, escape in _SCRIPT_ESCAPES:
+        data = data.replace(character, escape)
+    return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(data.decode()))
 
 
 @register.filter

@@ -183,3 +183,16 @@ def test_list_never_counts_the_table(world, api):
     with CaptureQueriesContext(connection) as captured:
         api("city_office").get(f"{API}/hazards/?status=listed")
     assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_all_rows_are_read_once_and_a_saved_row_joins_them(world, django_assert_num_queries):
+    """``ReferenceCache.all`` (every county and sector a report lists): one query, then none until a
+    row changes."""
+    Region.cached.clear()
+    with django_assert_num_queries(1):
+        codes = {region.code for region in Region.cached.all()}
+        assert {region.code for region in Region.cached.all()} == codes
+    assert codes == set(Region.objects.values_list("code", flat=True))
+    village = RegionFactory(code="410702001009", name="新村", level=RegionLevel.VILLAGE, parent=world.hq_township)
+    assert village.code in {region.code for region in Region.cached.all()}
+    assert Region.cached.get_by_key(village.code) == village

@@ -327,3 +327,21 @@ def test_the_figures_shown_are_those_of_the_full_tables(ledger, as_user, time_ma
             assert row[code] == values[code], (row, code)
         for code in ("closure_rate", "on_time_rate"):
             assert row[code] == (None if values[code] is None else float(values[code])), (row, code)
+
+
+def test_the_charts_json_is_escaped_as_json_script_escapes_it() -> None:
+    """The dashboard writes its charts' data with orjson (``reports_ui.json_data``): the same element,
+    the same data, and nothing in it can close the <script> element."""
+    import json
+    import re
+
+    from django.utils.html import json_script
+
+    from reports.templatetags.reports_ui import json_data
+
+    value = {"name": "</script><b>红旗区</b> & 新乡", "url": "/hazards/?a=1&b=2", "rates": [0.5, None, 3]}
+    ours, django_s = str(json_data(value, "dashboard-data")), json_script(value, "dashboard-data")
+    pattern = r'^<script id="dashboard-data" type="application/json">(.*)</script>$'
+    body = re.match(pattern, ours, re.DOTALL).group(1)
+    assert "<" not in body and ">" not in body and "&" not in body
+    assert json.loads(body) == json.loads(re.match(pattern, django_s, re.DOTALL).group(1)) == value

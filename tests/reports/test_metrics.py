@@ -270,3 +270,46 @@ def test_a_region_narrows_to_its_subtree(ledger):
     assert figures(world.city_office, region=world.hq_township)["found"] == 7
     assert list(rows(world.city_office, "county", region=world.hq_township)) == ["410702"]
     assert list(rows(world.city_office, "township", region=ledger.east_township)) == ["410702002000"]
+
+
+def test_the_numbers_json_carries_are_the_exact_figures_as_floats() -> None:
+    """``metrics.evaluate_numbers`` (the API's JSON, in integers, a metric at a time over many groups)
+    gives ``float()`` of ``metrics.evaluate``'s exact figures: every rounding tie, negative day counts,
+    empty denominators and Decimal sums included."""
+    import random
+
+    from reports import metrics
+
+    rnd = random.Random(11)
+    groups = []
+    for _ in range(2000):
+        raw: dict = {}
+        for name in metrics.measure_names():
+            if name in ("major_plan_funds", "general_cost"):
+                raw[name] = D(rnd.randint(0, 10**7)) / 100 if rnd.random() < 0.8 else None
+            else:
+                raw[name] = rnd.choice([0, 1, 2, 3, 8, 16, 20_000, rnd.randint(0, 5000)])
+        raw["general_close_days"] = datetime.timedelta(days=rnd.randint(-60, 60))
+        raw["major_close_days"] = rnd.choice([None, D(rnd.randint(0, 99))])  # a Decimal sum: the exact way
+        groups.append(metrics.normalize(raw))
+    # Ties of the half-up rounding: 1/8 = 0.125 → 0.1 days; 1/20000 = 0.00005 → 0.0001; -1/4 → -0.3.
+    for top, below in ((1, 8), (1, 20_000), (-1, 4), (-3, 8), (0, 5)):
+        groups.append(
+            metrics.normalize(
+                {
+                    "general_close_days": datetime.timedelta(days=top),
+                    "general_closed_handed_over": below,
+                    "general_closed": abs(top),
+                    "general_found": below,
+                }
+            )
+        )
+    numbers = metrics.evaluate_numbers(groups)
+    assert len(numbers) == len(groups)
+    for values, floats in zip(groups, numbers, strict=True):
+        exact = metrics.evaluate(values)
+        assert list(floats) == list(exact)
+        for code, value in exact.items():
+            expected = float(value) if isinstance(value, D) else value
+            assert floats[code] == expected and type(floats[code]) is type(expected), (code, value, floats[code])
+    assert metrics.evaluate_numbers([]) == []

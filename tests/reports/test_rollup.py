@@ -284,3 +284,23 @@ def test_beat_refreshes_the_rollup_often_enough_for_figures_within_a_minute() ->
     assert entry["task"] == "reports.tasks.refresh_rollup"
     # Issue 11: a change shows within 60 s; a refresh takes well under a second (bench.reports.rollup).
     assert entry["schedule"] <= 30 and entry["options"]["expires"] < entry["schedule"]
+
+
+def test_a_revalidation_of_a_rollup_answer_reads_the_state_row_and_nothing_else(
+    ledger, api, django_assert_num_queries
+) -> None:
+    """The ETag of a rollup answer comes from the rollup's version, the caller and the parameters: a
+    304 is one query (the state row), without the region looked up or anything summed."""
+    rollup.rebuild()
+    client = api("city_office")
+    asked = {"group_by": "county,sector", "region": "410702", "found_after": "2026-01-01"}
+    first = client.get(URL, asked)
+    assert first.status_code == 200 and first["ETag"].startswith('"r')
+    with django_assert_num_queries(1):
+        again = client.get(URL, asked, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again["ETag"] == first["ETag"]
+    # Another caller, other parameters or a bad value never match it.
+    assert api("hq_officer").get(URL, asked, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+    other = client.get(URL, {**asked, "found_after": "2026-02-01"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert other.status_code == 200
+    assert client.get(URL, {**asked, "found_after": "x"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 400
