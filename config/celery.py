@@ -14,11 +14,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # throttling…), the template checks every template tag library: ~25 MB a worker process would carry
 # for nothing. So the fixup is told to skip the checks (any non-empty value does) and the worker runs
 # all but the web's itself (check_worker below; the web process and `manage.py check` run them all).
-# The value says it was set here, so that a process started from this one does the same, while
-# CELERY_SKIP_CHECKS=1 from the operator still skips them all.
-CHECKS_BUT_THE_WEBS = "all-but-the-webs"
-_SKIP_ALL_CHECKS = os.environ.get("CELERY_SKIP_CHECKS", "") not in ("", CHECKS_BUT_THE_WEBS)
-os.environ["CELERY_SKIP_CHECKS"] = "1" if _SKIP_ALL_CHECKS else CHECKS_BUT_THE_WEBS
+# A marker variable says it was set here, so that a process started from this one does the same, while
+# CELERY_SKIP_CHECKS=1 from the operator still skips them all. (CELERY_SKIP_CHECKS itself must stay a
+# boolean: the celery command reads it as its --skip-checks option.)
+WEB_CHECKS_SKIPPED = "HAZARD_LEDGER_WEB_CHECKS_SKIPPED"
+_SKIP_ALL_CHECKS = os.environ.get("CELERY_SKIP_CHECKS", "") != "" and os.environ.get(WEB_CHECKS_SKIPPED) != "1"
+os.environ["CELERY_SKIP_CHECKS"] = "1"
+if not _SKIP_ALL_CHECKS:
+    os.environ[WEB_CHECKS_SKIPPED] = "1"
 
 app = Celery("hazard_ledger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
