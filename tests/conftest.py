@@ -272,6 +272,12 @@ def as_user(client):
     return login
 
 
+def pytest_collection_modifyitems(items):
+    """A test that restarts the shared PostgreSQL runs after all others: the sessions other threads of
+    this process hold (a live server's, opened by an earlier browser test) do not survive it."""
+    items.sort(key=lambda item: item.get_closest_marker("restarts_postgres") is not None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, dropped at the end without a warning about sessions still using it.

@@ -715,6 +715,7 @@ def restart_postgres() -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90)
 
 
+@pytest.mark.restarts_postgres
 def test_a_postgresql_restart_during_the_digest_leaves_no_recipient_without_it(digest_due, broker, tmp_path):
     contacts, expected = digest_due
     # The rows were planned before today's digest time, as the digest's are.
