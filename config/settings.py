@@ -115,6 +115,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Jinja2 for the few templates that repeat a block per row of a long list (templates/jinja2/): the 50
+    # rows of 隐患列表 cost 10 ms of CPU through the Django engine's per-variable lookups and 1.2 ms here.
+    # Rendered with ``using="jinja2"`` only; pages themselves stay Django templates.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True, "environment": "config.jinja2.environment"},
+    },
 ]
 
 # The pages show messages as Bootstrap alerts, which call an error "danger".

@@ -5,18 +5,21 @@ extracts nothing from Chinese under the ``C`` locale the clusters are made with 
 characters where it does). The search table ``hazards_hazardsearch`` holds, for each hazard, the text that
 ``q`` searches (number, title, description, address, responsible person, the unit's name and pinyin
 initials; lower-cased, the fields joined by U+001F) and a ``tsvector`` of every single character and every
-pair of neighbouring characters of it, each prefixed with the month the hazard was found
-(``202611:配电``), built with ``array_to_tsvector`` (no parser, no configuration, no locale), under a GIN
-index. A query of one character looks up that character, a longer one all its pairs (``配电箱`` →
-``配电 & 电箱``), in the months asked for (ORed). For one or two characters the index answer is exact; for
-three or more a ``strpos`` on the stored text rechecks the rows the index found.
+pair of neighbouring characters of it, each prefixed with the hazard's county (its id) and the month it
+was found (``3:202611:配电``), built with ``array_to_tsvector`` (no parser, no configuration, no locale),
+under a GIN index. A query of one character looks up that character, a longer one all its pairs (``配电箱``
+→ ``配电 & 电箱``), in the counties and months asked for (ORed): a county's search reads only the county's
+part of the index. For one or two characters the index answer is exact; for three or more a ``strpos`` on
+the stored text rechecks the rows the index found.
 
 Why months: a list shows the newest matches first, 50 at a time, and counts them up to 200. Without
 months the index returns every match of the ledger, each of which has to be read to be sorted: a word in
-1 % of a million hazards is 10,000 rows read for a page of 50. With months, ``narrowest`` asks the newest
-month first and widens the window (from an estimate of how many months it needs) until it holds the
-201 newest matches, or the whole ledger: the page and the count read only that window. The same from the
-oldest end for the oldest-first order; other orders search every month.
+1 % of a million hazards is 10,000 rows read for a page of 50. With months, ``first_matches`` reads the
+newest two months first, in the list's order, keeps the matches that pass the list's other filters, and
+reads further months (as many as the share found so far says it needs) until it has the 201 newest, or
+the whole ledger: the count reads those, and a later page the 201 that follow its cursor, found the same
+way from the cursor's month on. The same from the oldest end for the oldest-first order; other orders
+search every month.
 
 Row triggers keep the table in step with the ledger: on insert, on an update that changes a searched
 field, the unit, county or discovery time (a ``WHEN`` condition: other updates do not call the function),
@@ -77,10 +80,11 @@ $$;
 CREATE OR REPLACE FUNCTION hazard_search_month(found_at timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT to_char(found_at AT TIME ZONE '{MONTH_ZONE}', 'YYYYMM') $$;
 
--- Every element prefixed by string functions on the whole list (joined by U+001E, which the stored text
--- never holds: hazard_search_pairs splits on it too), not one concatenation per element: 3x faster.
-CREATE OR REPLACE FUNCTION hazard_search_document(haystack text, found_at timestamptz) RETURNS tsvector
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+-- Every element prefixed with the county and the month ('3:202611:配电') by string functions on the whole
+-- list (joined by U+001E, which the stored text never holds: hazard_search_pairs splits on it too), not one
+-- concatenation per element: 3x faster.
+CREATE OR REPLACE FUNCTION hazard_search_document(haystack text, county_id bigint, found_at timestamptz)
+RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT array_to_tsvector(array_remove(string_to_array(
     m || array_to_string(
       string_to_array(left(haystack, {INDEXED_CHARS}), NULL)
@@ -88,20 +92,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       || hazard_search_pairs(substr(haystack, 2, {INDEXED_CHARS} - 1)),
       chr(30) || m),
     chr(30)), m))
-  FROM (SELECT hazard_search_month(found_at) || ':' AS m) AS month
+  FROM (SELECT county_id || ':' || hazard_search_month(found_at) || ':' AS m) AS prefix
 $$;
 
 -- PARALLEL UNSAFE on purpose: a query that names it is planned without parallel workers, whose start-up
 -- (tens of ms on a busy 2-core machine) would cost more than the index read a search is.
--- (q, {202611, 202610}) → ('202611:配电' & '202611:电箱') | ('202610:配电' & '202610:电箱'); NULL for no month.
-CREATE OR REPLACE FUNCTION hazard_search_query(q text, months text[]) RETURNS tsquery
+-- (q, {{3:202611, 3:202610}}) → ('3:202611:配电' & '3:202611:电箱') | ('3:202610:配电' & '3:202610:电箱');
+-- NULL for no prefix.
+CREATE OR REPLACE FUNCTION hazard_search_query(q text, prefixes text[]) RETURNS tsquery
 LANGUAGE sql IMMUTABLE PARALLEL UNSAFE AS $$
   SELECT string_agg('(' || CASE WHEN cardinality(c) = 1
     THEN quote_lexeme(m || ':' || c[1])
     ELSE (SELECT string_agg(quote_lexeme(m || ':' || a || b), ' & ')
           FROM unnest(c[:cardinality(c) - 1], c[2:]) AS p(a, b))
   END || ')', ' | ')::tsquery
-  FROM string_to_array(lower(q), NULL) AS c, unnest(months) AS m
+  FROM string_to_array(lower(q), NULL) AS c, unnest(prefixes) AS m
 $$;
 """
 # quote_lexeme is created first: hazard_search_query's body refers to it.
@@ -111,14 +116,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT '''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''' $$;
 """
 
-# The functions of hazards/0013_search that hazards/0014_search_months replaced (documents without months).
+# The functions that hazards/0014_search_months (documents without months) and 0015_search_counties
+# (without counties) replaced.
 SUPERSEDED = """
-DROP FUNCTION IF EXISTS hazard_search_query(text), hazard_search_document(text);
+DROP FUNCTION IF EXISTS hazard_search_query(text), hazard_search_document(text),
+  hazard_search_query(text, text[]), hazard_search_document(text, timestamptz);
 """
 
 UPSERT = f"""
   INSERT INTO hazards_hazardsearch (hazard_id, county_id, found_at, haystack, document)
-  SELECT h.id, h.county_id, h.found_at, t.haystack, hazard_search_document(t.haystack, h.found_at)
+  SELECT h.id, h.county_id, h.found_at, t.haystack, hazard_search_document(t.haystack, h.county_id, h.found_at)
   FROM {{source}}
   LEFT JOIN accounts_responsibleunit AS u ON u.id = h.responsible_unit_id
   CROSS JOIN LATERAL (SELECT {_text("h", "u")} AS haystack) AS t
@@ -137,7 +144,7 @@ END $$;
 CREATE OR REPLACE FUNCTION hazard_search_unit_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE hazards_hazardsearch AS s
-  SET haystack = t.haystack, document = hazard_search_document(t.haystack, s.found_at)
+  SET haystack = t.haystack, document = hazard_search_document(t.haystack, s.county_id, s.found_at)
   FROM hazards_hazard AS h
   CROSS JOIN LATERAL (SELECT NEW.name, NEW.name_initials) AS u
   CROSS JOIN LATERAL (SELECT {_text("h", "u")} AS haystack) AS t
@@ -161,13 +168,12 @@ DROP FUNCTION IF EXISTS hazard_search_inserted(), hazard_search_updated();
 COLUMN = """
 ALTER TABLE hazards_hazardsearch ADD COLUMN IF NOT EXISTS document tsvector NOT NULL DEFAULT '';
 """
-# The county first (btree_gin, a trusted contrib extension): a county's search may read only the county's
-# part of the index; a query without a county reads the document column alone. New entries go to GIN's
-# pending list (fastupdate), at most 1 MB of it, which a search scans too and vacuum folds in: a hazard's
-# ~150 entries written straight into the index cost 列单 and 交单 about 7 ms, through the list 1-4 ms.
+# New entries go to GIN's pending list (fastupdate), at most 1 MB of it, which a search scans too and vacuum
+# folds in: a hazard's ~150 entries written straight into the index cost 列单 and 交单 about 7 ms, through
+# the list 1-4 ms. (The county is in the lexemes: an index on (county_id, document) was never read by its
+# county.)
 INDEX = """
-CREATE EXTENSION IF NOT EXISTS btree_gin;
-CREATE INDEX IF NOT EXISTS hazard_search_document ON hazards_hazardsearch USING gin (county_id, document)
+CREATE INDEX IF NOT EXISTS hazard_search_document ON hazards_hazardsearch USING gin (document)
   WITH (fastupdate = on, gin_pending_list_limit = 1024);
 """
 BACKFILL = UPSERT.format(source="hazards_hazard AS h", where="")
@@ -178,7 +184,7 @@ DROP TRIGGER IF EXISTS hazard_search_update ON hazards_hazard;
 DROP TRIGGER IF EXISTS hazard_search_unit_rename ON accounts_responsibleunit;
 DROP FUNCTION IF EXISTS hazard_search_row(), hazard_search_unit_renamed(),
   hazard_search_query(text, text[]), quote_lexeme(text),
-  hazard_search_document(text, timestamptz), hazard_search_month(timestamptz),
+  hazard_search_document(text, bigint, timestamptz), hazard_search_month(timestamptz),
   hazard_search_pairs(text), hazard_search_text(text[]);
 """
 
@@ -230,21 +236,35 @@ def matching(value: str, counties: list[int] | None = None, months: list[str] | 
 
 
 def matching_ids(
-    value: str, counties: list[int] | None = None, months: list[str] | None = None, *, columns: str = "hazard_id"
+    value: str,
+    counties: list[int] | None = None,
+    months: list[str] | None = None,
+    *,
+    bound: tuple[str, tuple[datetime.datetime, int]] | None = None,
 ) -> tuple[str, list]:
-    """The SQL of the hazards whose searched text contains ``value`` (PostgreSQL only)."""
-    sql = f"SELECT {columns} FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s, %s)"
-    params: list = [value, ledger_months() if months is None else months]
-    if counties is not None and len(counties) == 1:
-        sql += " AND county_id = %s"  # an index condition (GIN takes no arrays)
-        params.append(counties[0])
-    elif counties is not None:
-        sql += " AND county_id = ANY(%s)"
-        params.append(counties)
+    """The SQL of the hazards whose searched text contains ``value`` (PostgreSQL only); ``bound``
+    (``("<", (moment, id))`` or ``(">", …)``) keeps those before or after a row in discovery order."""
+    sql = "SELECT hazard_id FROM hazards_hazardsearch WHERE document @@ hazard_search_query(%s, %s)"
+    params: list = [value, prefixes(counties, ledger_months() if months is None else months)]
     if len(value) > 2:  # one or two characters: the index is exact
         sql += " AND strpos(haystack, lower(%s)) > 0"
         params.append(value)
+    if bound is not None:
+        sql += f" AND (found_at, hazard_id) {bound[0]} (%s, %s)"
+        params += bound[1]
     return sql, params
+
+
+def prefixes(counties: list[int] | None, months: list[str]) -> list[str]:
+    """The lexemes' prefixes (``county:month``) of ``months`` in ``counties`` (None: every county)."""
+    if counties is None:
+        counties = [county.pk for county in all_counties()]
+    return [f"{county}:{month}" for month in months for county in counties]
+
+
+def all_counties() -> list[Region]:
+    """Every county of the ledger's regions (which the process keeps: regions never change once made)."""
+    return [region for region in Region.cached.all() if region.level == RegionLevel.COUNTY]
 
 
 def month_of(moment: datetime.datetime) -> str:
@@ -267,15 +287,27 @@ def ledger_months() -> list[str]:
     return months
 
 
-def window_ids(value: str, counties: list[int] | None, months: list[str]) -> list[int]:
-    """The hazards found in ``months`` whose text contains ``value``: read from the search table alone,
-    one plan only (the GIN index, then the table's rows), whatever the planner thinks of the months."""
-    sql, params = matching_ids(value, counties, months)
+def window_ids(
+    value: str,
+    counties: list[int] | None,
+    months: list[str],
+    *,
+    descending: bool = True,
+    bound: tuple[datetime.datetime, int] | None = None,
+) -> list[int]:
+    """The hazards found in ``months`` whose text contains ``value``, in the list's order (discovery,
+    then id; newest first when ``descending``), after the row ``bound`` (moment, id) in it: read from the
+    search table alone, one plan only (the GIN index, then the table's rows), whatever the planner
+    thinks of the months."""
+    direction = "DESC" if descending else "ASC"
+    sql, params = matching_ids(
+        value, counties, months, bound=None if bound is None else ("<" if descending else ">", bound)
+    )
     # Without JIT: an OR of many months is estimated costly enough to be compiled (6 ms), for a read of
     # a few milliseconds.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
+        cursor.execute(f"{sql} ORDER BY found_at {direction}, hazard_id {direction}", params)
         return [pk for (pk,) in cursor.fetchall()]
 
 
@@ -284,36 +316,44 @@ def among(ids: list[int]) -> Q:
     return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
 
 
-def narrowest(queryset: QuerySet, value: str, counties: list[int] | None, months: list[str], after: Any) -> list[int]:
-    """The matches in the fewest of ``months`` (ordered from the end the list is read from) that hold the
-    first ``NEEDED`` matches of ``queryset`` past the cursor value ``after`` (a ``found_at``, or None).
-    Every match outside them comes after every match inside in the list's order, so a page and the count
-    read from them are those of the whole ledger. Each try reads the window's matches from the search
-    table, then checks at most ``NEEDED`` of them against the list's other filters by primary key; the
-    next window is sized from the matches the last one held (at least twice as many months).
+def first_matches(
+    queryset: QuerySet,
+    value: str,
+    counties: list[int] | None,
+    months: list[str],
+    *,
+    bound: tuple[datetime.datetime, int] | None = None,
+) -> list[int]:
+    """The first ``NEEDED`` hazards of ``queryset`` that contain ``value``, in the list's order from the
+    end ``months`` start at (newest first when they go back in time), after the row ``bound`` (moment,
+    id), a page's cursor, when given.
 
-    (Leaving the join of the search table and the hazards to the planner gave plans 20-2,000 ms slow: it
-    estimates an OR of months far off and walks the county's hazards, or hashes all of them.)"""
+    Each window of months is read from the search table alone, in the list's order, and its matches are
+    checked against the list's other filters by primary key a batch at a time, first ``NEEDED`` of them
+    (every one passes when the list has no other filter), until ``NEEDED`` have passed; the next window
+    follows the last one and is sized from the share of months that gave what passed. (Leaving the join of
+    the search table and the hazards to the planner gave plans 20-2,000 ms slow: it estimates an OR of
+    months far off and walks the county's hazards, or hashes all of them.)"""
     descending = len(months) < 2 or months[0] > months[1]
-    size = 2  # the month under way may have begun yesterday
-    if after is not None:  # the window reaches the cursor's month at least
-        cursor_month = month_of(after)
-        size = next(
-            (i + 1 for i, m in enumerate(months) if (m <= cursor_month if descending else m >= cursor_month)), 1
-        )
-    while True:
-        ids = window_ids(value, counties, months[:size])
-        if size >= len(months):
-            return ids
-        probe = queryset.filter(among(ids))
-        if after is not None:
-            probe = probe.filter(found_at__lt=after) if descending else probe.filter(found_at__gt=after)
-        held = probe.order_by().values("pk")[:NEEDED].count() if len(ids) >= NEEDED else 0
-        if held >= NEEDED:
-            return ids
-        # Fewer than NEEDED in the window before the filters: the same estimate from what the index gave.
-        held = held or len(ids)
-        size = len(months) if not held else max(2 * size, math.ceil(1.5 * size * NEEDED / held))
+    start = 0
+    if bound is not None:  # the months before the bound's hold nothing past it
+        edge = month_of(bound[0])
+        start = next((i for i, m in enumerate(months) if (m <= edge if descending else m >= edge)), len(months))
+    size, found = 2, []  # the month under way may have begun yesterday
+    while start < len(months) and len(found) < NEEDED:
+        window = months[start : start + size]
+        ids = window_ids(value, counties, window, descending=descending, bound=bound)
+        batch = NEEDED
+        while ids and len(found) < NEEDED:
+            checked, ids = ids[:batch], ids[batch:]
+            passed = set(queryset.filter(among(checked)).order_by().values_list("pk", flat=True))
+            found += [pk for pk in checked if pk in passed]
+            batch *= 4
+        start += len(window)
+        # The next window: twice as many months at least, as many as the share found so far needs.
+        wanted = NEEDED - len(found)
+        size = max(2 * size, math.ceil(1.5 * start * wanted / len(found))) if found else len(months)
+    return found[:NEEDED]
 
 
 class Unscoped(Exception):
@@ -328,9 +368,9 @@ def counties_of(user: User) -> list[int] | None:
         case Subtree(region=region) if region.level == RegionLevel.COUNTY:
             return [region.pk]
         case Subtree(region=region) if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-            counties = Region.objects.filter(level=RegionLevel.COUNTY)
-            within = list(counties.filter(path__startswith=region.path).values_list("pk", flat=True))
-            return None if len(within) == counties.count() else within  # the whole ledger: no condition
+            counties = all_counties()
+            within = [county.pk for county in counties if county.path.startswith(region.path)]
+            return None if len(within) == len(counties) else within  # the whole ledger
     raise Unscoped
 
 
@@ -339,8 +379,9 @@ def search(
 ) -> QuerySet:
     """``queryset`` narrowed to the hazards that contain ``value``. ``order`` is ``-found_at`` or
     ``found_at`` when the caller reads at most ``NEEDED`` rows of the result in that order, past the
-    cursor value ``after`` (a list page and its count): the search then reads only the months that hold
-    them (``narrowest``). Without ``order`` every match is returned (exports, any other order)."""
+    cursor's (value, id) ``after`` (a list page and its count): the search then returns only those, the
+    count's from the start and the page's from the cursor (``first_matches``). Without ``order`` every
+    match is returned (exports, any other order)."""
     value = cleaned(value)
     if not value:
         return queryset
@@ -352,7 +393,11 @@ def search(
         return queryset.filter(matching(value))
     months = ledger_months()
     if order in ("-found_at", "found_at") and months:
-        ids = narrowest(queryset, value, counties, months if order == "-found_at" else months[::-1], after)
+        in_order = months if order == "-found_at" else months[::-1]
+        # The count's rows (the first NEEDED), and the page's (the first NEEDED from the cursor's moment).
+        ids = first_matches(queryset, value, counties, in_order)
+        if after is not None:
+            ids += first_matches(queryset, value, counties, in_order, bound=after)
         return queryset.filter(among(ids))
     return queryset.filter(matching(value, counties, months))
 

@@ -3,6 +3,8 @@ in front of a township, and how many hazards match."""
 
 from __future__ import annotations
 
+import re
+
 from accounts.models import ResponsibleUnit
 from hazards.views import pages
 
@@ -40,3 +42,27 @@ def test_the_count_stops_at_its_cap(as_user, world, monkeypatch):
         world.listed()
     html = as_user(world.hq_officer).get("/hazards/").content.decode()
     assert 'data-testid="total">共 2+ 条' in html
+
+
+def test_the_rows_escape_what_users_typed(as_user, world):
+    """The rows are written by a Jinja2 template (config/settings.py TEMPLATES): autoescaped like the rest."""
+    world.listed(title='<script>alert("x")</script> & <b>粗体</b>')
+    html = as_user(world.hq_officer).get("/hazards/").content.decode()
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;粗体&lt;/b&gt;" in html
+    assert "<script>alert" not in html and "<b>粗体" not in html
+
+
+def test_the_filter_offers_the_regions_of_the_jurisdiction_and_every_sector(as_user, world):
+    def options(html: str, select: str) -> list[str]:
+        block = html.split(f'id="{select}"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="([^"]*)"', block)
+
+    county = as_user(world.hq_officer).get("/hazards/").content.decode()
+    city = as_user(world.city_office).get("/hazards/").content.decode()
+    assert {world.hongqi.code, world.hq_township.code} <= set(options(county, "f-region"))
+    assert world.hq_village.code not in options(county, "f-region")  # villages are too many
+    assert world.weibin.code not in options(county, "f-region")
+    assert {world.hongqi.code, world.weibin.code} <= set(options(city, "f-region"))
+    assert world.sector.code in options(county, "f-sector")
+    label = f"{world.sector.parent.name}·{world.sector.name}" if world.sector.parent_id else world.sector.name
+    assert f'<option value="{world.sector.code}">{label}</option>' in county

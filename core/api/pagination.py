@@ -53,8 +53,8 @@ class KeysetPagination:
         self.rows = rows[: self.size]
         return self.rows
 
-    def position(self, request, model) -> tuple[str, Any]:
-        """The ordering a request asks for and its cursor's value (None on the first page), as
+    def position(self, request, model) -> tuple[str, tuple[Any, int] | None]:
+        """The ordering a request asks for and its cursor's (value, id) (None on the first page), as
         ``paginate_queryset`` will read them: for a filter that needs to know which rows a page reads.
         An invalid ordering or cursor gives None here and is refused by ``paginate_queryset``."""
         self.ordering = request.GET.get("ordering") or self.default_ordering
@@ -65,7 +65,7 @@ class KeysetPagination:
             cursor = self._decode(request.GET.get("cursor"))
         except exceptions.ValidationError:
             return self.ordering, None
-        return self.ordering, cursor and cursor["v"]
+        return self.ordering, cursor and (cursor["v"], cursor["id"])
 
     def get_paginated_response(self, data: list) -> Response:
         return Response({"next": self.next_link(), "results": data})
