@@ -52,6 +52,7 @@ class ResponsibleUnitForm(forms.ModelForm):
             "kind",
             "credit_code",
             "industry_code",
+            "sector",
             "is_active",
             "region",
             "address",
@@ -68,20 +69,26 @@ class ResponsibleUnitForm(forms.ModelForm):
 @admin.register(ResponsibleUnit)
 class ResponsibleUnitAdmin(admin.ModelAdmin):
     form = ResponsibleUnitForm
-    list_display = ("name", "kind", "region", "credit_code", "contact", "is_active")
-    list_filter = ("kind", "is_active")
+    list_display = ("name", "kind", "sector", "region", "credit_code", "contact", "is_active")
+    list_filter = ("kind", "sector", "is_active")
     search_fields = ("name", "credit_code", "name_initials")
     search_help_text = _("按单位名称、统一社会信用代码或名称拼音首字母查找")
-    list_select_related = ("region",)
+    list_select_related = ("region", "sector__parent")
     autocomplete_fields = ("region",)
     readonly_fields = ("name_initials",)
     fieldsets = (
-        (None, {"fields": ("name", "name_initials", "kind", "credit_code", "industry_code", "is_active")}),
+        (None, {"fields": ("name", "name_initials", "kind", "credit_code", "sector", "industry_code", "is_active")}),
         (_("位置与联系人"), {"fields": ("region", "address", "contact_name", "contact_phone")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ResponsibleUnit]:
         return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "sector":
+            # A sector's name includes its parent's, so load parents with the choices.
+            kwargs["queryset"] = Sector.objects.select_related("parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("联系人"), ordering="contact_name")
     def contact(self, unit: ResponsibleUnit) -> str:
@@ -109,6 +116,7 @@ class ResponsibleUnitAdmin(admin.ModelAdmin):
             contact_name=obj.contact_name,
             contact_phone=obj.contact_phone,
             industry_code=obj.industry_code,
+            sector=obj.sector,
             is_active=obj.is_active,
         )
         if change:

@@ -44,3 +44,9 @@ class UnitKind(models.TextChoices):
     TOWNSHIP_GOVERNMENT = "township_government", _("乡镇政府（街道办）")
     VILLAGE_COMMITTEE = "village_committee", _("村（居）委会")
     OTHER = "other", _("其他")
+
+
+# The kinds of unit due for inspection (应排查, the national tables' 生产经营单位, in 家): enterprises, and
+# the schools, hospitals and other institutions the 交通运输等 table has rows for. Government bodies
+# (departments, township governments, village committees) answer for hazards but are not inspected units.
+DUE_UNIT_KINDS = (UnitKind.ENTERPRISE, UnitKind.OTHER)

@@ -4,7 +4,7 @@ level is a 400, not a database error)."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import RegionLevel
@@ -22,10 +22,14 @@ class RegionFilterSet(django_filters.FilterSet):
 
 class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", max_length=100, label=_("名称、统一社会信用代码或拼音首字母"))
+    sector = django_filters.CharFilter(method="filter_sector", max_length=32, label=_("行业领域代码（含下级行业）"))
 
     class Meta:
         model = ResponsibleUnit
         fields: list[str] = []
+
+    def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(sector__code=value) | Q(sector__parent__code=value))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value)

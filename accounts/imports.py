@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import services
-from accounts.choices import RegionLevel, UnitKind
+from accounts.choices import DUE_UNIT_KINDS, RegionLevel, UnitKind
 from accounts.jurisdiction import reaches_unit
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from accounts.permissions import may_manage_units
 from accounts.validators import validate_credit_code
 from core.errors import DomainError
@@ -43,6 +43,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "单位名称", required=True, width=30),
     Column("credit_code", "统一社会信用代码", width=22),
     Column("kind", "单位类型", required=True, choices=labels(UnitKind), width=16),
+    Column("sector", "行业领域", width=16),
     Column("region", "所在区划(代码)", required=True, width=14),
     Column("address", "地址", width=30),
     Column("contact_name", "联系人", width=10),
@@ -86,7 +87,10 @@ class UnitImport(ImportKind):
         import_units.delay(job_id)
 
     def pick_lists(self, user: User) -> dict[str, Sequence[str]]:
-        return {"region": [code for code, _name in self.code_table(user)]}
+        return {
+            "sector": list(Sector.objects.order_by("sort_order", "code").values_list("name", flat=True)),
+            "region": [code for code, _name in self.code_table(user)],
+        }
 
     def code_table(self, user: User) -> list[tuple[str, str]]:
         regions = Region.objects.visible_to(user).filter(level__in=UNIT_REGION_LEVELS)
@@ -106,11 +110,16 @@ class _Lookups:
         self.regions = {region.code: region for region in regions}
         codes = {row.cells["credit_code"].strip().upper() for row in rows} - {""}
         names = {row.cells["name"] for row in rows}
-        self.by_code = {unit.credit_code: unit for unit in ResponsibleUnit.objects.filter(credit_code__in=codes)}
+        units = ResponsibleUnit.objects.select_related("sector")
+        self.by_code = {unit.credit_code: unit for unit in units.filter(credit_code__in=codes)}
         self.uncoded = {
-            (unit.name, unit.region_id): unit
-            for unit in ResponsibleUnit.objects.filter(name__in=names, credit_code="").order_by("-pk")
+            (unit.name, unit.region_id): unit for unit in units.filter(name__in=names, credit_code="").order_by("-pk")
         }
+        # A sector is written by its name (the template's list) or its code, as in the hazard ledger.
+        self.sectors: dict[str, Sector] = {}
+        for sector in Sector.objects.all():
+            self.sectors.setdefault(sector.code, sector)
+            self.sectors.setdefault(sector.name, sector)
 
 
 def check_rows(table: Iterable[list[str]], *, user: User) -> Preview:
@@ -159,6 +168,9 @@ def _check_row(row: Row, lookups: _Lookups) -> None:
     values["region"] = lookups.regions.get(cells["region"])
     if cells["region"] and values["region"] is None:
         row.fail("region", _("区划代码“%(code)s”不存在或不在您的辖区内。") % {"code": cells["region"]})
+    values["sector"] = lookups.sectors.get(cells["sector"]) if cells["sector"] else None
+    if cells["sector"] and values["sector"] is None:
+        row.fail("sector", _("行业领域“%(text)s”不存在，请从下拉列表中选择。") % {"text": cells["sector"]})
 
 
 def _compare(row: Row, lookups: _Lookups) -> None:
@@ -173,6 +185,8 @@ def _compare(row: Row, lookups: _Lookups) -> None:
         unit = lookups.uncoded.get((cells["name"], values["region"].pk))
     values["unit"] = unit
     if unit is None:
+        if values["sector"] is None and values["kind"] in DUE_UNIT_KINDS:
+            row.notes.append(_("未填行业领域：排查覆盖率不按行业计入此单位。"))
         return
     details = _details(row, unit)
     changed = [
@@ -187,11 +201,16 @@ def _compare(row: Row, lookups: _Lookups) -> None:
 
 
 def _recorded(unit: ResponsibleUnit, key: str) -> object:
-    return {"region": unit.region_id, "status": unit.is_active}.get(key, getattr(unit, key, None))
+    return {"region": unit.region_id, "status": unit.is_active, "sector": unit.sector_id}.get(
+        key, getattr(unit, key, None)
+    )
 
 
 def _given(details: services.UnitDetails, key: str) -> object:
-    return {"region": details.region.pk, "status": details.is_active}.get(key, getattr(details, key, None))
+    sector = details.sector.pk if details.sector is not None else None
+    return {"region": details.region.pk, "status": details.is_active, "sector": sector}.get(
+        key, getattr(details, key, None)
+    )
 
 
 def _details(row: Row, unit: ResponsibleUnit | None) -> services.UnitDetails:
@@ -208,6 +227,7 @@ def _details(row: Row, unit: ResponsibleUnit | None) -> services.UnitDetails:
         kind=values["kind"],
         credit_code=values["credit_code"] or (unit.credit_code if unit is not None else ""),
         is_active=(status != INACTIVE) if status else (unit.is_active if unit is not None else True),
+        sector=values["sector"] or (unit.sector if unit is not None else None),
         **{key: cell(key) for key in _OPTIONAL},
     )
 

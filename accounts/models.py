@@ -149,6 +149,17 @@ class ResponsibleUnit(models.Model):
     industry_code = models.CharField(
         _("国民经济行业分类"), max_length=8, blank=True, help_text=_("GB/T 4754-2017 代码，可不填")
     )
+    # 行业领域: the row of the national tables the unit is counted in for 排查覆盖率 (inspections.coverage).
+    # Empty for units recorded before units had one and not backfilled (accounts/backfill.py).
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("行业领域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
+        help_text=_("统计排查覆盖率时按此行业计入月报表的行"),
+    )
     name_initials = models.CharField(_("名称拼音首字母"), max_length=128, blank=True, editable=False)
     is_active = models.BooleanField(_("启用"), default=True)
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import UnitKind
 from accounts.jurisdiction import reaches_region, reaches_unit
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from accounts.permissions import may_manage_units
 from core.errors import NotAllowed, NotFound
 
@@ -28,6 +28,7 @@ class UnitDetails:
     contact_name: str = ""
     contact_phone: str = ""
     industry_code: str = ""
+    sector: Sector | None = None  # 行业领域: the national tables' row the unit is counted in for coverage
     is_active: bool = True
 
 

@@ -377,8 +377,11 @@ def ensure_sectors() -> tuple[dict[str, Sector], int]:
     return sectors, created
 
 
-def ensure_units(specs: list[UnitSpec], regions: dict[str, Region]) -> tuple[dict[str, ResponsibleUnit], int]:
-    """Units keyed by spec name; an existing unit with the same credit code or name stands for the spec."""
+def ensure_units(
+    specs: list[UnitSpec], regions: dict[str, Region], sectors: dict[str, Sector]
+) -> tuple[dict[str, ResponsibleUnit], int]:
+    """Units keyed by spec name; an existing unit with the same credit code or name stands for the spec
+    (and takes the spec's sector when it has none: a city seeded before units had one)."""
     existing_units = ResponsibleUnit.objects.select_related("region")
     by_code = {
         u.credit_code: u for u in existing_units.filter(credit_code__in=[s.credit_code for s in specs if s.credit_code])
@@ -398,12 +401,16 @@ def ensure_units(specs: list[UnitSpec], regions: dict[str, Region]) -> tuple[dic
                 contact_name=spec.contact_name,
                 contact_phone=spec.contact_phone,
                 credit_code=spec.credit_code,
+                sector=sectors[spec.sector],
             )
             # The credit code is unique by construction and checked against the table above.
-            existing.clean_fields(exclude=["region"])
+            existing.clean_fields(exclude=["region", "sector"])
             existing.clean()
             existing.save()
             created += 1
+        elif existing.sector_id is None:
+            existing.sector = sectors[spec.sector]
+            existing.save(update_fields=["sector"])
         units[spec.name] = existing
     return units, created
 
@@ -444,7 +451,7 @@ def build_city() -> City:
     unit_rows = unit_specs(region_rows)
     regions, regions_created = ensure_regions(region_rows)
     sectors, sectors_created = ensure_sectors()
-    units, units_created = ensure_units(unit_rows, regions)
+    units, units_created = ensure_units(unit_rows, regions, sectors)
     user_rows = user_specs(unit_rows)
     users, users_created = ensure_users(user_rows, regions, units)
     places = {

@@ -1,10 +1,15 @@
-"""排查覆盖率: per county, the units due for inspection (应排查) against those inspected (实际排查) in a period.
+"""排查覆盖率: the units due for inspection (应排查) against those inspected (实际排查) in a period, by county,
+by 行业领域 (the unit's own sector, its subtree with it) and by the two together.
 
-应排查 are the active enterprises in the viewer's jurisdiction (the national tables count 生产经营单位, in
+应排查 are the active units in the viewer's jurisdiction of the kinds inspected (``DUE_UNIT_KINDS``:
+enterprises and institutions such as schools and hospitals; the national tables count 生产经营单位, in
 家); 实际排查 those of them with at least one inspection completed in the period — an office's or the
-unit's own 企业自查 — whatever its kind (a completed 四不两直 visit is no longer a secret to count).
-Periods are Asia/Shanghai local dates, both ends included. A unit has no sector of its own yet (only the
-hazards and inspections record one).
+unit's own 企业自查 — whatever its kind (a completed 四不两直 visit is no longer a secret to count), or with a
+hazard of source 企业自查 found in the period and handed to it (a self-check recorded without a checklist;
+voided ones left out). Periods are Asia/Shanghai local dates, both ends included. The finest grain is
+county × the unit's sector (``coverage_cells``); everything else sums those cells, so the page, the
+national tables' columns and their 合计 agree by construction. A unit without a sector is counted by
+county and in a table's note, in no sector's row.
 
 A 专项整治 counts its own way (``campaign_coverage``): 应排查 are its targets, 实际排查 those of them with at
 least one inspection of the campaign completed within its period. Its 报送快照 (``campaign_figures``) count
@@ -14,25 +19,32 @@ the same, as things stood at a moment, for the whole campaign whoever asks.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from accounts.choices import UnitKind
-from accounts.models import Region, ResponsibleUnit, User
+from accounts.choices import DUE_UNIT_KINDS
+from accounts.models import Region, ResponsibleUnit, Sector, User
 from hazards.choices import Action as HazardAction
+from hazards.choices import Source
+from hazards.choices import Status as HazardStatus
 from hazards.models import Hazard, HazardEvent
 from inspections.choices import Status
 from inspections.models import Campaign, CampaignSnapshot, CampaignSnapshotRow, CampaignTarget, Inspection
 
 
 @dataclass(frozen=True)
-class CoverageRow:
-    county: Region
-    units_due: int
-    units_inspected: int
+class Counts:
+    """应排查 and 实际排查 of some units, in 家."""
+
+    units_due: int = 0
+    units_inspected: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.units_due + other.units_due, self.units_inspected + other.units_inspected)
 
     @property
     def units_missing(self) -> int:
@@ -44,6 +56,16 @@ class CoverageRow:
         return self.units_inspected / self.units_due if self.units_due else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class CoverageRow(Counts):
+    county: Region
+
+
+@dataclass(frozen=True, kw_only=True)
+class SectorCoverageRow(Counts):
+    sector: Sector | None  # None: the units without a sector
+
+
 def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(start, datetime.time(), tzinfo=tz)
@@ -51,8 +73,18 @@ def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime
     return since, until
 
 
-def units_due(user: User) -> QuerySet[ResponsibleUnit]:
-    return ResponsibleUnit.objects.visible_to(user).filter(is_active=True, kind=UnitKind.ENTERPRISE)
+def in_sector(sector: Sector) -> Q:
+    """Units of ``sector`` or of one of its sub-sectors."""
+    return Q(sector=sector) | Q(sector__parent=sector)
+
+
+def units_due(user: User, *, sector: Sector | None = None, region: Region | None = None) -> QuerySet[ResponsibleUnit]:
+    units = ResponsibleUnit.objects.visible_to(user).filter(is_active=True, kind__in=DUE_UNIT_KINDS)
+    if sector is not None:
+        units = units.filter(in_sector(sector))
+    if region is not None:
+        units = units.filter(region__path__startswith=region.path)
+    return units
 
 
 def _inspected(start: datetime.date, end: datetime.date, campaign: Campaign | None = None) -> Exists:
@@ -63,34 +95,103 @@ def _inspected(start: datetime.date, end: datetime.date, campaign: Campaign | No
     return Exists(inspections.filter(campaign=campaign) if campaign is not None else inspections)
 
 
-def coverage_by_county(*, user: User, start: datetime.date, end: datetime.date) -> list[CoverageRow]:
-    """One row per county the viewer sees units in, by county code."""
-    return _by_county(units_due(user), _inspected(start, end))
+def _checked(start: datetime.date, end: datetime.date) -> Q:
+    """A completed inspection in the period, or a 企业自查 hazard of the unit found in it."""
+    since, until = _bounds(start, end)
+    self_checks = Hazard.objects.filter(
+        responsible_unit=OuterRef("pk"), source=Source.SELF_CHECK, found_at__gte=since, found_at__lt=until
+    ).exclude(status=HazardStatus.VOID)
+    return Q(_inspected(start, end)) | Q(Exists(self_checks))
 
 
-def _by_county(units: QuerySet[ResponsibleUnit], inspected: Exists) -> list[CoverageRow]:
-    counts = (
-        units.annotate(county_code=Substr("region__code", 1, 6), inspected=inspected)
-        .values("county_code")
-        .annotate(due=Count("pk"), done=Count("pk", filter=Q(inspected=True)))
-        .order_by("county_code")
+def coverage_cells(
+    *,
+    user: User,
+    start: datetime.date,
+    end: datetime.date,
+    sector: Sector | None = None,
+    region: Region | None = None,
+) -> dict[tuple[str, int | None], Counts]:
+    """The finest grain: (county code, the unit's sector id or None) → its counts, for the units due in
+    the viewer's jurisdiction (narrowed to ``sector``'s subtree and ``region``'s when given)."""
+    rows = (
+        units_due(user, sector=sector, region=region)
+        .annotate(county_code=Substr("region__code", 1, 6))
+        .values("county_code", "sector_id")
+        .annotate(due=Count("pk"), done=Count("pk", filter=_checked(start, end)))
+        .order_by()
     )
+    return {(row["county_code"], row["sector_id"]): Counts(row["due"], row["done"]) for row in rows}
+
+
+def coverage_by_county(
+    *, user: User, start: datetime.date, end: datetime.date, sector: Sector | None = None
+) -> list[CoverageRow]:
+    """One row per county the viewer sees units due in, by county code."""
+    return _by_county(coverage_cells(user=user, start=start, end=end, sector=sector))
+
+
+def _by_county(cells: dict[tuple[str, int | None], Counts]) -> list[CoverageRow]:
+    sums: dict[str, Counts] = defaultdict(Counts)
+    for (county_code, _sector_id), counts in cells.items():
+        sums[county_code] += counts
     rows = []
-    for row in counts:
-        county = Region.cached.get_by_key(row["county_code"])
+    for code in sorted(sums):
+        county = Region.cached.get_by_key(code)
         if isinstance(county, Region):
-            rows.append(CoverageRow(county=county, units_due=row["due"], units_inspected=row["done"]))
+            rows.append(CoverageRow(sums[code].units_due, sums[code].units_inspected, county=county))
+    return rows
+
+
+def coverage_by_sector(
+    *, user: User, start: datetime.date, end: datetime.date, region: Region | None = None
+) -> dict[int | None, Counts]:
+    """Each sector's counts (the units recorded with it, not its sub-sectors'), None for units without."""
+    sums: dict[int | None, Counts] = defaultdict(Counts)
+    for (_county, sector_id), counts in coverage_cells(user=user, start=start, end=end, region=region).items():
+        sums[sector_id] += counts
+    return dict(sums)
+
+
+def coverage_by_sector_group(
+    *, user: User, start: datetime.date, end: datetime.date, region: Region | None = None
+) -> list[SectorCoverageRow]:
+    """One row per top-level sector (a sub-sector's units in its parent's row), in the code list's order,
+    only those with units due; then the units without a sector, if any."""
+    by_sector = coverage_by_sector(user=user, start=start, end=end, region=region)
+    Sector.cached.load([pk for pk in by_sector if pk is not None])
+    groups: dict[int, Counts] = defaultdict(Counts)
+    for sector_id, counts in by_sector.items():
+        if sector_id is None:
+            continue
+        sector = Sector.cached.get(sector_id)
+        if isinstance(sector, Sector):
+            groups[sector.parent_id or sector.pk] += counts
+    Sector.cached.load(list(groups))
+    tops = sorted(
+        (s for s in (Sector.cached.get(pk) for pk in groups) if isinstance(s, Sector)),
+        key=lambda s: (s.sort_order, s.code),
+    )
+    rows = [SectorCoverageRow(groups[s.pk].units_due, groups[s.pk].units_inspected, sector=s) for s in tops]
+    if None in by_sector:
+        rows.append(SectorCoverageRow(by_sector[None].units_due, by_sector[None].units_inspected, sector=None))
     return rows
 
 
 def never_inspected(
-    *, user: User, start: datetime.date, end: datetime.date, county: Region | None = None
+    *,
+    user: User,
+    start: datetime.date,
+    end: datetime.date,
+    county: Region | None = None,
+    sector: Sector | None = None,
 ) -> QuerySet[ResponsibleUnit]:
-    """The units due that no completed inspection reached in the period: the drill-down of a row."""
-    units = units_due(user).filter(~_inspected(start, end))
+    """The units due that no completed inspection (nor 企业自查) reached in the period: the drill-down of a
+    row, narrowed to a county and to a sector's subtree when given."""
+    units = units_due(user, sector=sector).filter(~_checked(start, end))
     if county is not None:
         units = units.filter(region__code__startswith=county.code[:6])
-    return units.select_related("region").order_by("region__code", "name")
+    return units.select_related("region", "sector__parent").order_by("region__code", "name")
 
 
 def campaign_targets(*, campaign: Campaign, user: User) -> QuerySet[ResponsibleUnit]:
@@ -101,9 +202,17 @@ def campaign_targets(*, campaign: Campaign, user: User) -> QuerySet[ResponsibleU
 def campaign_coverage(*, campaign: Campaign, user: User) -> list[CoverageRow]:
     """Per county: the campaign's targets (应排查) and those with an inspection of the campaign completed
     in its period (实际排查)."""
-    return _by_county(
-        campaign_targets(campaign=campaign, user=user), _inspected(campaign.starts_on, campaign.ends_on, campaign)
+    counts = (
+        campaign_targets(campaign=campaign, user=user)
+        .annotate(
+            county_code=Substr("region__code", 1, 6),
+            inspected=_inspected(campaign.starts_on, campaign.ends_on, campaign),
+        )
+        .values("county_code")
+        .annotate(due=Count("pk"), done=Count("pk", filter=Q(inspected=True)))
+        .order_by()
     )
+    return _by_county({(row["county_code"], None): Counts(row["due"], row["done"]) for row in counts})
 
 
 def campaign_never_inspected(
@@ -115,7 +224,7 @@ def campaign_never_inspected(
     )
     if county is not None:
         units = units.filter(region__code__startswith=county.code[:6])
-    return units.select_related("region").order_by("region__code", "name")
+    return units.select_related("region", "sector__parent").order_by("region__code", "name")
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,20 @@ class CompleteForm(BrowserForm):
 
 
 class PeriodForm(forms.Form):
-    """A period of local dates, both ends included; this year so far unless given."""
+    """A period of local dates, both ends included; this year so far unless given; a sector (and its
+    sub-sectors) when chosen."""
 
     start = forms.DateField(label=_("起"), widget=DateInput(attrs={"class": "form-control"}), required=False)
     end = forms.DateField(label=_("止"), widget=DateInput(attrs={"class": "form-control"}), required=False)
+    sector = forms.ModelChoiceField(
+        label=_("行业领域"),
+        queryset=Sector.objects.select_related("parent").order_by("sort_order", "code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("全部行业"),
+        error_messages={"invalid_choice": _("行业领域不存在。")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     county = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def clean(self):

@@ -23,7 +23,7 @@ from core.errors import DomainError, NotFound
 from core.web.submit import submit_and_answer
 from inspections import permissions, services
 from inspections.choices import TRANSITIONS, Action, Kind, Status
-from inspections.coverage import coverage_by_county, never_inspected
+from inspections.coverage import coverage_by_county, coverage_by_sector_group, never_inspected
 from inspections.forms import AnswerForm, CompleteForm, PeriodForm, PlanForm, StartForm
 from inspections.models import Answer, ChecklistItem, ChecklistSection, Inspection
 
@@ -277,7 +277,8 @@ def inspection_notice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
-    """排查覆盖率 by county for a period, and the units never inspected in it (a county's drill-down)."""
+    """排查覆盖率 by county (of one sector when chosen) and by sector for a period, and the units never
+    inspected in it (a county's drill-down, in the sector chosen)."""
     if not may_see_coverage(request.user):
         raise PermissionDenied
     # The period shown in the form is the one counted: this year so far unless chosen.
@@ -288,17 +289,22 @@ def coverage(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(data)
     if not form.is_valid():
         return render(request, "inspections/coverage.html", {"form": form}, status=400)
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = coverage_by_county(user=request.user, start=start, end=end)
+    start, end, sector = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["sector"]
+    rows = coverage_by_county(user=request.user, start=start, end=end, sector=sector)
     county = next((row.county for row in rows if row.county.code == form.cleaned_data["county"]), None)
+    missing = None
+    if county is not None:
+        missing = never_inspected(user=request.user, start=start, end=end, county=county, sector=sector)[:500]
     context = {
         "form": form,
         "start": start,
         "end": end,
+        "sector": sector,
         "rows": rows,
         "total_due": sum(row.units_due for row in rows),
         "total_inspected": sum(row.units_inspected for row in rows),
+        "sector_rows": coverage_by_sector_group(user=request.user, start=start, end=end),
         "county": county,
-        "missing": never_inspected(user=request.user, start=start, end=end, county=county)[:500] if county else None,
+        "missing": missing,
     }
     return render(request, "inspections/coverage.html", context)

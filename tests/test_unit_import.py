@@ -26,13 +26,14 @@ from core.imports.run import FOLDER
 from core.imports.sheets import text_cell
 from core.models import Job
 from tests.conftest import World
-from tests.factories import make_credit_code
+from tests.factories import SectorFactory, make_credit_code
 
 NEW_CODE = make_credit_code(7)
 GOOD = {
     "单位名称": "新乡市红旗化工有限公司",
     "统一社会信用代码": NEW_CODE,
     "单位类型": "企业",
+    "行业领域": "粉尘涉爆",
     "所在区划(代码)": "410702001001",
     "地址": "红旗区化工路 8 号",
     "联系人": "王五",
@@ -106,9 +107,9 @@ def test_the_template_has_the_chinese_headers_and_pick_lists(world, admin):
     sheet = book["责任单位"]
     assert [cell.value for cell in sheet[1]] == list(HEADERS)
     lists = {str(v.sqref).split(":")[0] for v in sheet.data_validations.dataValidation}
-    assert {"C2", "D2", "I2"} <= lists  # 单位类型, 所在区划, 状态
+    assert {"C2", "D2", "E2", "J2"} <= lists  # 单位类型, 行业领域, 所在区划, 状态
     values = {cell.value for column in book["代码表"].iter_cols() for cell in column}
-    assert {"企业", "村（居）委会", "410702001001", "410703", "停用"} <= values
+    assert {"企业", "村（居）委会", "粉尘涉爆", "410702001001", "410703", "停用"} <= values
 
 
 def test_a_filled_template_round_trips_into_a_clean_preview(world, admin):
@@ -152,6 +153,7 @@ def test_the_navigation_leads_the_administrator_to_the_import(world, admin):
         ({"所在区划(代码)": "999999"}, "所在区划(代码)", "不存在或不在您的辖区内"),
         ({"状态": "注销"}, "状态", "不是可选值"),
         ({"国民经济行业分类(代码)": "123456789"}, "国民经济行业分类(代码)", "超过 8 个字"),
+        ({"行业领域": "挖矿"}, "行业领域", "行业领域“挖矿”不存在"),
     ],
 )
 def test_a_bad_row_is_reported_with_its_row_and_column(world, admin, changes, column, reason):
@@ -210,6 +212,68 @@ def test_a_code_recorded_for_a_unit_gets_that_unit_updated(world, admin, django_
     hq.refresh_from_db()
     assert (hq.name, hq.is_active, hq.address) == ("新乡市红旗重工有限公司", False, world.hq_unit.address)
     assert ResponsibleUnit.objects.filter(credit_code=hq.credit_code).count() == 1
+
+
+# 行业领域: the row of the national tables a unit's coverage is counted in
+
+
+def test_the_sector_is_read_by_name_or_code_and_a_blank_cell_keeps_the_recorded_one(
+    world, admin, django_capture_on_commit_callbacks
+):
+    trade = SectorFactory(code="commerce", name="商贸")
+    world.hq_unit.sector = world.sector
+    world.hq_unit.save()
+    hq = {
+        "单位名称": world.hq_unit.name,
+        "统一社会信用代码": world.hq_unit.credit_code,
+        "单位类型": "企业",
+        "所在区划(代码)": world.hq_unit.region.code,
+    }
+    by_code = GOOD | {
+        "单位名称": "新乡市红旗商贸有限公司",
+        "统一社会信用代码": make_credit_code(40),
+        "行业领域": "commerce",
+    }
+    blank = GOOD | {"单位名称": "新乡市红旗纸业有限公司", "统一社会信用代码": make_credit_code(41), "行业领域": ""}
+    moved = GOOD | {"单位名称": world.wb_unit.name, "统一社会信用代码": world.wb_unit.credit_code}
+    moved |= {"所在区划(代码)": world.weibin.code, "行业领域": "商贸"}
+    response = upload(admin, xlsx([GOOD, by_code, blank, hq, moved]))
+    assert response.status_code == 200, response.content.decode()
+    preview = response.context["preview"]
+    assert [row.outcome for row in preview.rows] == [
+        outcomes.NEW,
+        outcomes.NEW,
+        outcomes.NEW,
+        outcomes.DUPLICATE,  # no sector given: the recorded 粉尘涉爆 stays
+        outcomes.UPDATE,
+    ]
+    assert "未填行业领域：排查覆盖率不按行业计入此单位。" in preview.rows[2].notes
+    assert any("行业领域" in note for note in preview.rows[4].notes)
+    with django_capture_on_commit_callbacks(execute=False):
+        admin.post(reverse("accounts:unit_import_confirm"), {"file": response.context["reference"]})
+    job = Job.objects.get()
+    import_units(job.pk)
+    sectors = dict(
+        ResponsibleUnit.objects.filter(
+            credit_code__in=[NEW_CODE, make_credit_code(40), make_credit_code(41), world.wb_unit.credit_code]
+        ).values_list("name", "sector__code")
+    )
+    assert sectors == {
+        GOOD["单位名称"]: "dust",
+        "新乡市红旗商贸有限公司": "commerce",
+        "新乡市红旗纸业有限公司": None,
+        world.wb_unit.name: trade.code,
+    }
+    world.hq_unit.refresh_from_db()
+    assert world.hq_unit.sector == world.sector
+
+
+def test_an_unknown_sector_is_an_error_in_chinese_in_the_api_too(world, api):
+    bad = GOOD | {"行业领域": "不存在的行业"}
+    answer = api(world.admin).post("/api/v1/imports/units/", {"file": SimpleUploadedFile("u.xlsx", xlsx([bad]))})
+    row = answer.json()["rows"][0]
+    assert row["outcome"] == "invalid"
+    assert row["errors"] == [{"column": "行业领域", "message": "行业领域“不存在的行业”不存在，请从下拉列表中选择。"}]
 
 
 # Confirmed: all or nothing

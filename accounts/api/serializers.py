@@ -57,13 +57,30 @@ class SectorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UnitSectorSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
 class UnitSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    sector = UnitSectorSerializer(read_only=True, allow_null=True, help_text="行业领域；未填时为 null")
 
     class Meta:
         model = ResponsibleUnit
-        fields = ["id", "name", "kind", "kind_display", "credit_code", "region", "address", "contact_name", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "kind_display",
+            "credit_code",
+            "sector",
+            "region",
+            "address",
+            "contact_name",
+            "is_active",
+        ]
         read_only_fields = fields
 
 

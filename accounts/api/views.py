@@ -141,12 +141,15 @@ class UnitPagination(KeysetPagination):
 @extend_schema_view(
     list=extend_schema(
         summary="责任单位（辖区内）",
-        parameters=[OpenApiParameter("q", str, description="按名称、统一社会信用代码或名称拼音首字母查找")],
+        parameters=[
+            OpenApiParameter("q", str, description="按名称、统一社会信用代码或名称拼音首字母查找"),
+            OpenApiParameter("sector", str, description="行业领域代码：该行业及其下级行业的单位"),
+        ],
     ),
     retrieve=extend_schema(summary="责任单位详情"),
 )
 class UnitViewSet(ScopedReadOnlyViewSet):
-    queryset = ResponsibleUnit.objects.select_related("region")
+    queryset = ResponsibleUnit.objects.select_related("region", "sector")
     serializer_class = s.UnitSerializer
     pagination_class = UnitPagination
     filterset_class = UnitFilterSet
