@@ -3,8 +3,8 @@ spans as the paper form has it, the columns with their units and the metric each
 the national tables, and the row each sector of the code list is counted in by default. No figure is
 defined here: ``reports.official`` fills the tables from ``reports.metrics``.
 
-Rates are printed as percentages with one decimal, "/" when the denominator is 0; a column not computed
-yet (the national tables' coverage columns, see ``reports.official``) as "—", never as 0.
+Rates are printed as percentages with one decimal, "/" when the denominator is 0; a column without a
+source of figures (none today: ``Column.available``) would be "—", never 0.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Column:
     label: str  # the lowest header cell above it
     unit: str  # 家, 项, %, 万元
     kind: str  # "count", "rate", "funds"; a rate is shown as a percentage
-    available: bool = True  # False: not computed yet, shown as "—"
+    available: bool = True  # False: no source of figures yet, shown as "—" (null in the API), never 0
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,10 @@ NATIONAL_HEADER: tuple[tuple[HeaderCell, ...], ...] = (
 )
 
 NATIONAL_COLUMNS: tuple[Column, ...] = (
-    Column("units_due", "应排查治理事故隐患的生产经营单位", "家", "count", available=False),
-    Column("units_inspected", "实际排查治理事故隐患的生产经营单位", "家", "count", available=False),
-    Column("coverage", "覆盖率", "%", "rate", available=False),
+    # From inspections.coverage (reports.official): units of each row's sectors, not hazards.
+    Column("units_due", "应排查治理事故隐患的生产经营单位", "家", "count"),
+    Column("units_inspected", "实际排查治理事故隐患的生产经营单位", "家", "count"),
+    Column("coverage", "覆盖率", "%", "rate"),
     Column("general_found", "排查一般事故隐患", "项", "count"),
     Column("general_closed", "其中：已整改", "项", "count"),
     Column("general_closure_rate", "整改率", "%", "rate"),

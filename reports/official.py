@@ -7,14 +7,17 @@
   with the number of its hazards shown under the table: never dropped silently.
 - ``counties`` and ``departments``: the 宁波-style 各地 / 各部门 治理统计 for a period, then 合计.
 
-The coverage columns of the national tables (应排查 / 实际排查 / 覆盖率, 家) would come from
-``inspections.coverage``, which counts units by county only: units have no sector yet, so no row of a
-table by sector can be answered, and they are "—" (not available), never zeros.
+The coverage columns of the national tables (应排查 / 实际排查 / 覆盖率, 家) come from
+``inspections.coverage`` for the table's own period and scope: each unit is counted in the row of its own
+行业领域 (``row_of``, as a hazard is), a row's parts and the 合计 are the sums of its leaf rows, as for
+every other column. Units without a sector, and those of a sector in no row, are counted in no row and
+said under the table (``units_without_sector``, ``unmapped_units``).
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +27,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from accounts.models import Region, Sector, User
+from inspections.coverage import Counts, coverage_by_sector
 from reports import live, metrics, rollup, tables
 from reports.dimensions import DIMENSIONS
 from reports.layouts import DEFAULT_ROWS, LAYOUTS, NOT_AVAILABLE, ROWS_BY_KEY, Column, Layout, display
@@ -90,14 +94,48 @@ class OfficialTable:
     scope_name: str
     unmapped: list[Sector] = field(default_factory=list)  # sectors whose hazards no row counts
     unmapped_found: int = 0
+    unmapped_units: int = 0  # units due of those sectors, in no row's 应排查
+    units_without_sector: int = 0  # units due without a sector, in no row's 应排查
 
     @property
     def total(self) -> TableRow:
         return next(row for row in self.rows if row.is_total)
 
+    @property
+    def uncounted_units(self) -> list[str]:
+        """What the coverage columns leave out, as said under the table (page and xlsx)."""
+        notes = []
+        if self.units_without_sector:
+            notes.append(f"另有 {self.units_without_sector} 家应排查单位未填行业领域，未计入本表的应排查与实际排查。")
+        if self.unmapped_units:
+            notes.append(f"另有 {self.unmapped_units} 家应排查单位所属行业未对应到月报表的任何一行，未计入本表。")
+        return notes
 
-def _values(layout: Layout, figures: Mapping[str, metrics.Figure]) -> dict[str, Any]:
+
+def _values(layout: Layout, figures: Mapping[str, Any]) -> dict[str, Any]:
     return {column.code: figures[column.code] if column.available else NOT_AVAILABLE for column in layout.columns}
+
+
+def _coverage_figures(counts: Counts) -> dict[str, Any]:
+    return {"units_due": counts.units_due, "units_inspected": counts.units_inspected, "coverage": counts.coverage}
+
+
+def _coverage_by_row(
+    user: User, start: datetime.date, end: datetime.date, region: Region | None, rows_of: dict[int, str]
+) -> tuple[dict[str, Counts], int, int]:
+    """应排查 / 实际排查 per leaf row (units of each sector in its row), and the units due counted in no row:
+    those of a sector in no row, and those without a sector."""
+    per_row: dict[str, Counts] = defaultdict(Counts)
+    unmapped = without = 0
+    for sector_id, counts in coverage_by_sector(user=user, start=start, end=end, region=region).items():
+        key = rows_of.get(sector_id) if sector_id is not None else None
+        if key is not None:
+            per_row[key] += counts
+        elif sector_id is None:
+            without += counts.units_due
+        else:
+            unmapped += counts.units_due
+    return per_row, unmapped, without
 
 
 def _measures_by_sector(user: User, query: live.StatsQuery) -> tuple[live.Measures, datetime.datetime, str]:
@@ -162,14 +200,22 @@ def national_table(
         elif key in leaves:
             per_row[key].append(values)
     sums = {key: metrics.add(parts) for key, parts in per_row.items()}
+    coverage, unmapped_units, without_sector = _coverage_by_row(user, start, report_date, region, rows_of)
+    covered = {key: coverage.get(key, Counts()) for key in leaves}
     for row in layout.rows:
         if row.parts:
             sums[row.key] = metrics.add([sums[part] for part in row.parts])
+            covered[row.key] = sum((covered[part] for part in row.parts), Counts())
     total = metrics.add([sums[key] for key in leaves])
+    total_covered = sum((covered[key] for key in leaves), Counts())
     parts = {part for row in layout.rows for part in row.parts}
-    rows = [TableRow("合计", _values(layout, metrics.evaluate(total)), is_total=True)]
+
+    def row_values(figures: metrics.Measures, counts: Counts) -> dict[str, Any]:
+        return _values(layout, {**metrics.evaluate(figures), **_coverage_figures(counts)})
+
+    rows = [TableRow("合计", row_values(total, total_covered), is_total=True)]
     rows += [
-        TableRow(row.label, _values(layout, metrics.evaluate(sums[row.key])), key=row.key, indent=row.key in parts)
+        TableRow(row.label, row_values(sums[row.key], covered[row.key]), key=row.key, indent=row.key in parts)
         for row in layout.rows
     ]
     return OfficialTable(
@@ -182,6 +228,8 @@ def national_table(
         scope_name=_scope_name(user, region),
         unmapped=unmapped,
         unmapped_found=unmapped_found,
+        unmapped_units=unmapped_units,
+        units_without_sector=without_sector,
     )
 
 
@@ -264,6 +312,8 @@ def as_data(table: OfficialTable) -> dict[str, Any]:
         ],
         "unmapped_sectors": [{"code": s.code, "name": str(s)} for s in table.unmapped],
         "unmapped_found": table.unmapped_found,
+        "unmapped_units": table.unmapped_units,
+        "units_without_sector": table.units_without_sector,
     }
 
 

@@ -161,6 +161,9 @@ def write_official(table: OfficialTable, path: str) -> None:
     if table.unmapped_found:
         sheet.write_string(row, 0, f"另有 {table.unmapped_found} 项隐患所属行业未对应到本表任何一行，未计入。", f.note)
         row += 1
+    for note in table.uncounted_units:
+        sheet.write_string(row, 0, note, f.note)
+        row += 1
     if layout.kind == "national":
         row += 1
         footer = ("单位负责人（签字）：", "填表人（签字）：", "联系电话：", "填报日期：")

@@ -105,6 +105,10 @@ class OfficialTableSerializer(serializers.Serializer):
     rows = TableRowSerializer(many=True)
     unmapped_sectors = TableSectorSerializer(many=True, help_text="未对应到月报表任何一行的行业")
     unmapped_found = serializers.IntegerField(help_text="这些行业的隐患数（未计入本表）")
+    unmapped_units = serializers.IntegerField(help_text="这些行业的应排查单位数（家，未计入本表的应排查）")
+    units_without_sector = serializers.IntegerField(
+        help_text="未填行业领域的应排查单位数（家，未计入本表任何一行，请在单位信息中补填）"
+    )
 
 
 def _example(name: str) -> dict[str, Any]:
@@ -125,6 +129,8 @@ def _example(name: str) -> dict[str, Any]:
         "rows": [{"label": "合计", "key": "", "is_total": True, "values": values, "cells": cells}],
         "unmapped_sectors": [],
         "unmapped_found": 0,
+        "unmapped_units": 0,
+        "units_without_sector": 0,
     }
 
 
@@ -166,7 +172,9 @@ def table_view(name: str):
         ]
         what = "自当年 1 月 1 日累计到 date（默认今天），合计行在前；各行为行业和领域"
         what += "（行业对应见管理后台“统计表行业对应”）。"
-        what += "应排查 / 实际排查 / 覆盖率三列尚无按行业的数据来源（单位还没有行业），为 null，表中显示“—”。"
+        what += "应排查 / 实际排查 / 覆盖率（家）按单位自身的行业领域计入各行：应排查为辖区内在用的企业和学校、医院等"
+        what += "其他单位，实际排查为同期内至少完成一次检查（含企业自查）或登记过企业自查隐患的单位；"
+        what += "未填行业领域的单位不计入任何一行，其数量见 units_without_sector。"
     else:
         period = [
             OpenApiParameter("found_after", DATE, description="发现日期起（含）；默认 found_before 当年 1 月 1 日"),

@@ -1,5 +1,6 @@
 """The official tables: headers cell for cell as docs/reports.md gives them, the figures of the hand-made
-ledger (tests/reports/conftest.py) worked out here, "/" and "—", scoping, the page and the API."""
+ledger (tests/reports/conftest.py) worked out here, "/", scoping, the page and the API (the coverage
+columns: tests/reports/test_official_coverage.py)."""
 
 from __future__ import annotations
 
@@ -95,12 +96,14 @@ def test_the_mine_table_counts_every_mapped_sector_in_its_row_total_first(mapped
     ]
     # h1–h6 and h10 are 一般 (h1, h2, h3 closed), h7 重大 open with the five in place, 市级挂牌, 12 万元;
     # costs 5000 + 2500 元 = 0.75 万元. h5 is 工贸·机械: counted through its parent 工贸.
-    assert total["cells"] == ["—", "—", "—", "7", "3", "42.9", "1", "0", "0.0", "1", "1", "1", "0", "1", "12.75"]
-    assert total["values"]["units_due"] is None and total["values"]["general_closure_rate"] == 0.4286
+    # The ledger's two units have no sector: due in no row (tests/reports/test_official_coverage.py).
+    assert total["cells"] == ["0", "0", "/", "7", "3", "42.9", "1", "0", "0.0", "1", "1", "1", "0", "1", "12.75"]
+    assert total["values"]["units_due"] == 0 and total["values"]["general_closure_rate"] == 0.4286
+    assert body["units_without_sector"] == 2
     other = next(row for row in rows if row["key"] == "mine.other")
     assert other["cells"] == total["cells"]
     coal = rows[0]
-    assert coal["cells"] == ["—", "—", "—", "0", "0", "/", "0", "0", "/", "0", "0", "0", "0", "0", "0.00"]
+    assert coal["cells"] == ["0", "0", "/", "0", "0", "/", "0", "0", "/", "0", "0", "0", "0", "0", "0.00"]
     assert body["unmapped_sectors"] == [] and body["unmapped_found"] == 0
 
 
@@ -110,7 +113,7 @@ def test_the_transport_table_takes_the_code_lists_default_rows(mapped, api):
     construction = next(row for row in rows if row["key"] == "transport.construction")
     assert construction["label"] == "7.建筑施工企业"
     # h8: 重大, closed, 省级挂牌, measures only (not in plan: closed).
-    assert construction["cells"] == ["—", "—", "—", "0", "0", "/", "1", "1", "100.0", "0", "0", "1", "1", "0", "0.00"]
+    assert construction["cells"] == ["0", "0", "/", "0", "0", "/", "1", "1", "100.0", "0", "0", "1", "1", "0", "0.00"]
     assert total["cells"] == construction["cells"]
 
 
