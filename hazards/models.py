@@ -174,6 +174,13 @@ class Hazard(models.Model):
             models.Index(fields=["found_at", "id"], name="hazard_found"),
             # Lists ordered by deadline (the API's and the browser's keyset pages).
             models.Index(fields=["deadline", "id"], name="hazard_deadline"),
+            # 排查覆盖率 (inspections/coverage.py): has this unit a 企业自查 hazard found in the period? One
+            # probe per unit due, instead of reading each unit's every hazard (~1 s for a city at 1M).
+            models.Index(
+                fields=["responsible_unit", "found_at"],
+                name="hazard_unit_self_check",
+                condition=Q(source="self_check") & ~Q(status="void"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -128,10 +128,11 @@ def coverage_by_county(
     *, user: User, start: datetime.date, end: datetime.date, sector: Sector | None = None
 ) -> list[CoverageRow]:
     """One row per county the viewer sees units due in, by county code."""
-    return _by_county(coverage_cells(user=user, start=start, end=end, sector=sector))
+    return by_county(coverage_cells(user=user, start=start, end=end, sector=sector))
 
 
-def _by_county(cells: dict[tuple[str, int | None], Counts]) -> list[CoverageRow]:
+def by_county(cells: dict[tuple[str, int | None], Counts]) -> list[CoverageRow]:
+    """``coverage_by_county`` of cells already counted."""
     sums: dict[str, Counts] = defaultdict(Counts)
     for (county_code, _sector_id), counts in cells.items():
         sums[county_code] += counts
@@ -147,8 +148,12 @@ def coverage_by_sector(
     *, user: User, start: datetime.date, end: datetime.date, region: Region | None = None
 ) -> dict[int | None, Counts]:
     """Each sector's counts (the units recorded with it, not its sub-sectors'), None for units without."""
+    return _by_sector(coverage_cells(user=user, start=start, end=end, region=region))
+
+
+def _by_sector(cells: dict[tuple[str, int | None], Counts]) -> dict[int | None, Counts]:
     sums: dict[int | None, Counts] = defaultdict(Counts)
-    for (_county, sector_id), counts in coverage_cells(user=user, start=start, end=end, region=region).items():
+    for (_county, sector_id), counts in cells.items():
         sums[sector_id] += counts
     return dict(sums)
 
@@ -158,7 +163,12 @@ def coverage_by_sector_group(
 ) -> list[SectorCoverageRow]:
     """One row per top-level sector (a sub-sector's units in its parent's row), in the code list's order,
     only those with units due; then the units without a sector, if any."""
-    by_sector = coverage_by_sector(user=user, start=start, end=end, region=region)
+    return by_sector_group(coverage_cells(user=user, start=start, end=end, region=region))
+
+
+def by_sector_group(cells: dict[tuple[str, int | None], Counts]) -> list[SectorCoverageRow]:
+    """``coverage_by_sector_group`` of cells already counted."""
+    by_sector = _by_sector(cells)
     Sector.cached.load([pk for pk in by_sector if pk is not None])
     groups: dict[int, Counts] = defaultdict(Counts)
     for sector_id, counts in by_sector.items():
@@ -212,7 +222,7 @@ def campaign_coverage(*, campaign: Campaign, user: User) -> list[CoverageRow]:
         .annotate(due=Count("pk"), done=Count("pk", filter=Q(inspected=True)))
         .order_by()
     )
-    return _by_county({(row["county_code"], None): Counts(row["due"], row["done"]) for row in counts})
+    return by_county({(row["county_code"], None): Counts(row["due"], row["done"]) for row in counts})
 
 
 def campaign_never_inspected(

@@ -23,7 +23,7 @@ from core.errors import DomainError, NotFound
 from core.web.submit import submit_and_answer
 from inspections import permissions, services
 from inspections.choices import TRANSITIONS, Action, Kind, Status
-from inspections.coverage import coverage_by_county, coverage_by_sector_group, never_inspected
+from inspections.coverage import by_county, by_sector_group, coverage_cells, never_inspected
 from inspections.forms import AnswerForm, CompleteForm, PeriodForm, PlanForm, StartForm
 from inspections.models import Answer, ChecklistItem, ChecklistSection, Inspection
 
@@ -290,7 +290,11 @@ def coverage(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "inspections/coverage.html", {"form": form}, status=400)
     start, end, sector = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["sector"]
-    rows = coverage_by_county(user=request.user, start=start, end=end, sector=sector)
+    # One count of the cells (county × sector) for both tables unless a sector narrows the first.
+    cells = coverage_cells(user=request.user, start=start, end=end)
+    rows = by_county(
+        cells if sector is None else coverage_cells(user=request.user, start=start, end=end, sector=sector)
+    )
     county = next((row.county for row in rows if row.county.code == form.cleaned_data["county"]), None)
     missing = None
     if county is not None:
@@ -303,7 +307,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "total_due": sum(row.units_due for row in rows),
         "total_inspected": sum(row.units_inspected for row in rows),
-        "sector_rows": coverage_by_sector_group(user=request.user, start=start, end=end),
+        "sector_rows": by_sector_group(cells),
         "county": county,
         "missing": missing,
     }
