@@ -326,6 +326,14 @@ def test_adding_a_unit_accepts_a_lower_case_credit_code(browser, world):
     assert unit.name_initials == "xxshqhgyxgs"
 
 
+def test_a_units_sector_is_set_in_the_admin_through_the_service(browser, world):
+    response = browser.post(reverse("admin:accounts_responsibleunit_add"), unit_form(world, sector=world.sector.pk))
+    assert response.status_code == 302
+    assert ResponsibleUnit.objects.get(name="新乡市红旗化工有限公司").sector == world.sector
+    listed = browser.get(changelist("accounts_responsibleunit"), {"sector__id__exact": world.sector.pk})
+    assert "新乡市红旗化工有限公司" in listed.content.decode()
+
+
 def test_units_cannot_be_deleted(browser, world):
     url = reverse("admin:accounts_responsibleunit_delete", args=[world.wb_unit.pk])
     assert browser.get(url).status_code == 403

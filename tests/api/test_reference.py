@@ -9,6 +9,7 @@ from hazards import services
 from hazards.models import Hazard
 from tests.api.helpers import ACTION_BODIES, API, hazard_url
 from tests.conftest import future_deadline
+from tests.factories import SectorFactory
 
 # --- reference data and docs ------------------------------------------------------------------
 
@@ -31,6 +32,20 @@ def test_units_are_found_by_name_credit_code_or_initials(world, api):
     assert names(world.hq_unit.credit_code[:10]) == {world.hq_unit.name}
     assert names("xxshq") == {world.hq_unit.name}  # 新乡市红旗…
     assert names("xxswb") == {world.wb_unit.name}  # 新乡市卫滨…
+
+
+def test_units_carry_their_sector_and_are_filtered_by_it_with_its_sub_sectors(world, api):
+    trade = SectorFactory(code="industry_trade", name="工贸")
+    machinery = SectorFactory(code="trade_machinery", name="机械", parent=trade)
+    world.hq_unit.sector = machinery
+    world.hq_unit.save()
+    client = api("city_office")
+    units = {u["name"]: u["sector"] for u in client.get(f"{API}/units/").json()["results"]}
+    assert units == {world.hq_unit.name: {"code": "trade_machinery", "name": "机械"}, world.wb_unit.name: None}
+    for code in ("industry_trade", "trade_machinery"):
+        found = client.get(f"{API}/units/", {"sector": code}).json()["results"]
+        assert [u["name"] for u in found] == [world.hq_unit.name]
+    assert client.get(f"{API}/units/", {"sector": "nonsense"}).json()["results"] == []
 
 
 def test_sectors_and_departments_are_listed(world, api):
