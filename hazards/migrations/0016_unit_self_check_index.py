@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_unit_sector'),
-        ('hazards', '0014_search_months'),
+        ('hazards', '0015_search_counties'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
