@@ -123,7 +123,7 @@ def _counted(condition: Q) -> Count:
 def level_measures(today: datetime.date) -> dict[str, Aggregate]:
     """The per-level measures (``PER_LEVEL``) of hazards all of one level: for a query that groups by the
     level (the rollup), so that each is computed once per group instead of once per level."""
-    result = {name: _counted(condition) for name, condition in _one_level(today).items()}
+    result: dict[str, Aggregate] = {name: _counted(condition) for name, condition in _one_level(today).items()}
     result["close_days"] = Sum(days_to_close(), filter=CLOSED & HANDED_OVER)
     return result
 

@@ -143,7 +143,8 @@ def compute(user: User, query: live.StatsQuery, media_type: str, state: rollup.S
     """The answer rendered as the view renders it."""
     csv = media_type != JSON
     data = table_data(tables.closure_table(user=user, query=query, numbers=not csv, state=state))
-    return RENDERERS[media_type]().render(data, media_type)
+    content = RENDERERS[media_type]().render(data, media_type)
+    return content.encode() if isinstance(content, str) else content
 
 
 def keep_asked() -> int:
