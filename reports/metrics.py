@@ -43,8 +43,7 @@ YUAN_PER_WAN = Decimal(10_000)
 CLOSED = Q(status=Status.CLOSED)
 OPEN = Q(status__in=OPEN_STATUSES)
 HANDED_OVER = Q(assigned_at__isnull=False)  # 交单 happened (即查即改 has none)
-LEVEL_PREFIXES = {"general_": Level.GENERAL, "major_": Level.MAJOR}  # the per-level measures' names
-LEVELS = {prefix: Q(level=level) for prefix, level in LEVEL_PREFIXES.items()}
+LEVELS = {"general_": Q(level=Level.GENERAL), "major_": Q(level=Level.MAJOR)}
 LEVEL_LABELS = {"": "", "general_": "一般·", "major_": "重大·"}
 
 
@@ -103,10 +102,9 @@ PER_LEVEL = (
 )
 
 
-def _one_level(today: datetime.date) -> dict[str, Q]:
-    """The conditions of the per-level measures, for hazards of one level (``PER_LEVEL``'s order but the
-    last, ``close_days``, a sum)."""
-    return {
+def measures(today: datetime.date) -> dict[str, Aggregate]:
+    """Every measure as an aggregate expression; ``today`` (a local date) decides what is overdue."""
+    per_level = {
         "found": Q(),
         "closed": CLOSED,
         "overdue_open": overdue_condition(today),
@@ -114,26 +112,16 @@ def _one_level(today: datetime.date) -> dict[str, Q]:
         "closed_handed_over": CLOSED & HANDED_OVER,
         "reopened_closed": reopened(),
     }
-
-
-def _counted(condition: Q) -> Count:
-    return Count("pk", filter=condition) if condition else Count("pk")
-
-
-def level_measures(today: datetime.date) -> dict[str, Aggregate]:
-    """The per-level measures (``PER_LEVEL``) of hazards all of one level: for a query that groups by the
-    level (the rollup), so that each is computed once per group instead of once per level."""
-    result: dict[str, Aggregate] = {name: _counted(condition) for name, condition in _one_level(today).items()}
-    result["close_days"] = Sum(days_to_close(), filter=CLOSED & HANDED_OVER)
-    return result
-
-
-def major_measures() -> dict[str, Aggregate]:
-    """The measures counted only for 重大 hazards (and 一般 costs): each tests the level itself."""
+    result: dict[str, Aggregate] = {}
+    for prefix in ("general_", "major_"):
+        level = LEVELS[prefix]
+        for name, condition in per_level.items():
+            result[prefix + name] = Count("pk", filter=level & condition)
+        result[prefix + "close_days"] = Sum(days_to_close(), filter=level & CLOSED & HANDED_OVER)
     # Only 重大 hazards are listed, and a listed one keeps its level (hazards.services): testing the level
     # first spares the subquery for every general hazard.
     major = LEVELS["major_"]
-    return {
+    result |= {
         "major_in_plan": Count("pk", filter=major & OPEN & HAS_PLAN),
         "major_five_in_place": Count("pk", filter=major & OPEN & HAS_PLAN & FIVE_IN_PLACE),
         "supervised": Count("pk", filter=major & ever_listed()),
@@ -146,17 +134,7 @@ def major_measures() -> dict[str, Aggregate]:
         "major_plan_funds": Sum("plan_funds", filter=major),
         "general_cost": Sum("cost", filter=LEVELS["general_"]),
     }
-
-
-def measures(today: datetime.date) -> dict[str, Aggregate]:
-    """Every measure as an aggregate expression; ``today`` (a local date) decides what is overdue."""
-    result: dict[str, Aggregate] = {}
-    for prefix in ("general_", "major_"):
-        level = LEVELS[prefix]
-        for name, condition in _one_level(today).items():
-            result[prefix + name] = Count("pk", filter=level & condition)
-        result[prefix + "close_days"] = Sum(days_to_close(), filter=level & CLOSED & HANDED_OVER)
-    return result | major_measures()
+    return result
 
 
 @functools.cache

@@ -60,35 +60,20 @@ def _month_of(when: datetime.datetime) -> datetime.date:
 
 
 def _insert(hazards: QuerySet[Hazard], today: datetime.date) -> int:
-    """Sum the measures of ``hazards`` per slice into the rollup, in the database (INSERT … SELECT).
-
-    A slice has one level, so each per-level measure (``metrics.PER_LEVEL``) is aggregated once, without
-    the level in its filter, and written to the 一般 or the 重大 column by the slice's level (the other
-    reads 0, or null for a sum, as the level's filter would give): 17 aggregates per row instead of 26,
-    a quarter of PostgreSQL's CPU in a full rebuild (bench.reports.rollup; docs/reports.md §6)."""
+    """Sum the measures of ``hazards`` per slice into the rollup, in the database (INSERT … SELECT)."""
     grain = _grain()
     select = hazards.values(**{f"g_{name}": expression for name, expression in grain.items()})
-    per_level = {f"l_{name}": aggregate for name, aggregate in metrics.level_measures(today).items()}
-    select = select.annotate(**per_level, **metrics.major_measures()).order_by()
+    select = select.annotate(**metrics.measures(today)).order_by()
     sql, params = select.query.sql_with_params()
     qn = connection.ops.quote_name
-    sources, outer_params = [f"s.{qn('g_' + name)}" for name in grain], []
-    for name in MEASURE_COLUMNS:
-        prefix, _, measure = name.partition("_")
-        level = metrics.LEVEL_PREFIXES.get(f"{prefix}_")
-        if level is None or measure not in metrics.PER_LEVEL:
-            sources.append(f"s.{qn(name)}")
-            continue
-        otherwise = "NULL" if measure == "close_days" else "0"
-        sources.append(f"CASE WHEN s.{qn('g_level')} = %s THEN s.{qn('l_' + measure)} ELSE {otherwise} END")
-        outer_params.append(str(level))
     columns = [*grain, *MEASURE_COLUMNS]
+    sources = [*(f"g_{name}" for name in grain), *MEASURE_COLUMNS]
     statement = (
         f"INSERT INTO {qn(ClosureRollup._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"SELECT {', '.join(sources)} FROM ({sql}) s"
+        f"SELECT {', '.join('s.' + qn(c) for c in sources)} FROM ({sql}) s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, (*outer_params, *params))
+        cursor.execute(statement, params)
         return cursor.rowcount
 
 
