@@ -7,9 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.core.cache import cache
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,31 +21,13 @@ from core.api.renderers import JSONRenderer
 from core.api.serializers import ErrorSerializer
 from core.filters import YEARS
 from reports import live, metrics, rollup, tables
+from reports.api import kept
 from reports.api.renderers import StatsCSVRenderer
 from reports.api.serializers import ClosureQuerySerializer, ClosureStatsSerializer
 from reports.dimensions import DIMENSIONS
 from reports.metrics import METRICS
 
 CACHE_CONTROL = "private, max-age=0"
-KEEP_ANSWER = 3600  # seconds; the rollup's version moves on every change anyway, this only bounds the cache
-
-
-def table_data(table: live.Table) -> dict[str, Any]:
-    """The answer, in the numbers the table holds: floats for JSON (``numbers=True``), exact for CSV."""
-    query = table.query
-    return {
-        "as_of": timezone.localtime(table.as_of).isoformat(),
-        "group_by": [dimension.code for dimension in table.dimensions],
-        "period": {"found_after": query.found_after, "found_before": query.found_before},
-        "rows": [
-            {
-                **{d.code: group.as_dict() for d, group in zip(table.dimensions, row.groups, strict=True)},
-                **row.values,
-            }
-            for row in table.rows
-        ],
-        "total": dict(table.total),
-    }
 
 
 def figures_etag(data: dict[str, Any], media_type: str) -> str:
@@ -64,21 +44,21 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _rollup_etag(request: Request, state: rollup.State) -> tuple[str, str]:
-    """The ETag of a rollup answer to this request, and where the rendered answer is kept. It is made
-    from what the answer depends on, not from the answer: the rollup's version and date (the version
-    moves whenever a refresh rewrites rows), the caller's scope, the parameters as sent and the
-    representation. The answer is kept until the next refresh (its ``as_of`` moves)."""
+def _rollup_etag(request: Request, state: rollup.State) -> str:
+    """The ETag of a rollup answer to this request. It is made from what the answer depends on, not from
+    the answer: the rollup's version and date (the version moves whenever a refresh rewrites rows), the
+    caller's scope, the parameters as sent and the representation (the answer itself is kept by
+    ``reports.api.kept``)."""
     assert state.as_of is not None
     user = request.user
     asked = sorted((name, value) for name, value in request.query_params.items() if name != "format")
     who = (user.pk, user.role, user.unit_id, user.region_id, user.is_superuser)
     version = (state.version, state.for_date)
     digest = hashlib.sha256(repr((version, who, asked, request.accepted_media_type)).encode()).hexdigest()[:32]
-    return f'"r{digest}"', f"reports:closure:{digest}:{state.as_of.timestamp()}"
+    return f'"r{digest}"'
 
 
-def rollup_etag(request: Request, query: live.StatsQuery, state: rollup.State | None) -> tuple[str, str] | None:
+def rollup_etag(request: Request, query: live.StatsQuery, state: rollup.State | None) -> str | None:
     """``_rollup_etag`` when the rollup answers ``query`` (see ``rollup.version_for``); None for a live
     answer, whose ETag is its figures' (``figures_etag``)."""
     if state is None or rollup.version_for(request.user, query, state) is None:
@@ -93,7 +73,7 @@ def revalidated(request: Request, state: rollup.State | None) -> str | None:
     computed, only the state row read."""
     if state is None or not state.usable or not request.headers.get("If-None-Match"):
         return None
-    etag, _ = _rollup_etag(request, state)
+    etag = _rollup_etag(request, state)
     return etag if etag_matches(request.headers.get("If-None-Match"), etag) else None
 
 
@@ -158,6 +138,8 @@ class ClosureStatsView(APIView):
     """统计：隐患整改情况。"""
 
     renderer_classes = [JSONRenderer, StatsCSVRenderer]
+    state: rollup.State | None = None  # read by check_throttles
+    revalidated: str | None = None  # the ETag, when If-None-Match names the answer to this request
 
     @extend_schema(
         summary="隐患整改统计（按区县、行业、月份等分组）",
@@ -217,37 +199,50 @@ class ClosureStatsView(APIView):
         empty = sorted(name for name, value in request.query_params.items() if value == "")
         if empty:
             raise exceptions.ValidationError({name: [_("参数值不能为空。")] for name in empty})
-        # The version is read before computing: the figures are then at least as new as their ETag says.
-        state = rollup.current()
-        etag = revalidated(request, state)
+        state, etag = self.state, self.revalidated
         if etag is not None:
             return Response(status=304, headers=self._headers(request, etag))
         params = ClosureQuerySerializer(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         query = params.to_query()
-        stored = rollup_etag(request, query, state)
-        if stored is not None:
-            etag, answer_key = stored
+        etag = rollup_etag(request, query, state)
+        answer = None
+        if etag is not None:
+            assert state is not None
             if etag_matches(request.headers.get("If-None-Match"), etag):
                 return Response(status=304, headers=self._headers(request, etag))
-            kept = cache.get(answer_key)
-            if kept is not None:
-                content, content_type = kept
+            answer = kept.answer_for(request.user, query, request.accepted_media_type, state)
+            found = kept.served(answer, state) if answer is not None else None
+            if found is not None:
+                content, content_type = found
                 return HttpResponse(content, content_type=content_type, headers=self._headers(request, etag))
         csv = isinstance(request.accepted_renderer, StatsCSVRenderer)
-        data = table_data(tables.closure_table(user=request.user, query=query, numbers=not csv, state=state))
-        if stored is None:
+        data = kept.table_data(tables.closure_table(user=request.user, query=query, numbers=not csv, state=state))
+        if etag is None:
             etag = figures_etag(data, request.accepted_media_type)
             if etag_matches(request.headers.get("If-None-Match"), etag):
                 return Response(status=304, headers=self._headers(request, etag))
         response = Response(data, headers=self._headers(request, etag))
-        if stored is not None:
+        if answer is not None:
+            kept_answer, user, params = answer, request.user, request.query_params
 
             def keep(rendered: Response) -> None:  # a callback's return value would replace the response
-                cache.set(answer_key, (rendered.content, rendered["Content-Type"]), KEEP_ANSWER)
+                kept.keep(kept_answer, rendered.content, rendered["Content-Type"])
+                kept.remember(kept_answer, user, params)
 
             response.add_post_render_callback(keep)
         return response
+
+    def check_throttles(self, request: Request) -> None:
+        """Called by DRF once the caller is authenticated and allowed, before the rate is counted: a
+        revalidation of a rollup answer is settled here, and one that matches (a 304: the state row read,
+        nothing else) is not counted against the caller's rate, since counting it (a Redis round trip)
+        cost as much as answering it. Anything else is counted as on every endpoint."""
+        # The version is read before computing: the figures are then at least as new as their ETag says.
+        self.state = rollup.current()
+        self.revalidated = revalidated(request, self.state)
+        if self.revalidated is None:
+            super().check_throttles(request)
 
     def _headers(self, request: Request, etag: str) -> dict[str, str]:
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}

@@ -9,6 +9,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from hazards import services
 from hazards.choices import Level, Source
@@ -17,6 +20,7 @@ from reports import live, metrics, rollup, tables
 from reports.models import MEASURE_COLUMNS, ClosureRollup, CountyRollup, RollupState
 from reports.tasks import rebuild_rollup, refresh_rollup
 from tests.conftest import png_upload
+from tests.factories import UserFactory
 from tests.reports.conftest import FULL_PLAN, TODAY, local, major
 
 URL = "/api/v1/stats/closure/"
@@ -304,3 +308,59 @@ def test_a_revalidation_of_a_rollup_answer_reads_the_state_row_and_nothing_else(
     other = client.get(URL, {**asked, "found_after": "2026-02-01"}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert other.status_code == 200
     assert client.get(URL, {**asked, "found_after": "x"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 400
+
+
+def test_a_matching_revalidation_is_not_counted_against_the_rate(ledger, api, monkeypatch) -> None:
+    """A 304 of a rollup answer costs one small query, less than counting it; any other request counts."""
+    from core.api.throttling import UserRateThrottle
+
+    rollup.rebuild()
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    client = api("city_office")
+    first = client.get(URL, {"group_by": "county"})
+    assert first.status_code == 200
+    revalidations = [client.get(URL, {"group_by": "county"}, HTTP_IF_NONE_MATCH=first["ETag"]) for _ in range(5)]
+    assert [response.status_code for response in revalidations] == [304] * 5
+    assert client.get(URL, {"group_by": "county"}, HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+    assert client.get(URL, {"group_by": "sector"}).status_code == 200
+    refused = client.get(URL, {"group_by": "county"})
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+
+
+def test_after_a_change_the_refresh_task_computes_the_asked_answers_before_they_are_asked_again(
+    ledger, api, django_assert_max_num_queries
+) -> None:
+    rollup.rebuild()
+    client = api("city_office")
+    asked = [{"group_by": "county,sector"}, {"group_by": "county", "format": "csv"}]
+    before = [client.get(URL, params) for params in asked]
+
+    services.hazard_void(hazard=ledger.h4, by=ledger.world.hq_supervisor, reason="重复登记")
+    refresh_rollup()
+    with django_assert_max_num_queries(2):  # the state row, once per request: the task computed the answers
+        after = [client.get(URL, params) for params in asked]
+    assert [response.status_code for response in after] == [200, 200]
+    assert after[0].json()["total"]["found"] == before[0].json()["total"]["found"] - 1
+    assert after[0].json()["as_of"] == timezone.localtime(RollupState.objects.get().as_of).isoformat()
+    assert after[0]["ETag"] != before[0]["ETag"] and after[1].content != before[1].content
+    # Byte for byte what the request itself computes, with the same headers.
+    cache.clear()
+    computed = [client.get(URL, params) for params in asked]
+    for kept, fresh in zip(after, computed, strict=True):
+        assert kept.content == fresh.content and kept["Content-Type"] == fresh["Content-Type"]
+        assert kept["ETag"] == fresh["ETag"]
+
+
+def test_a_kept_answer_outlives_a_refresh_that_changed_nothing_and_is_shared_within_a_jurisdiction(
+    ledger, api, world, django_assert_max_num_queries, time_machine
+) -> None:
+    rollup.rebuild()
+    first = api("hq_officer").get(URL, {"group_by": "sector"})
+    time_machine.shift(30)
+    assert rollup.refresh().slices == 0
+    colleague = APIClient()
+    colleague.force_authenticate(UserFactory(role=world.hq_officer.role, region=world.hq_officer.region))
+    with django_assert_max_num_queries(1):
+        again = colleague.get(URL, {"group_by": "sector"})
+    assert again.json()["rows"] == first.json()["rows"]
+    assert again.json()["as_of"] > first.json()["as_of"]  # this refresh's time, written in when served
