@@ -136,6 +136,10 @@ class HistoryBatch(DatabaseStore):
     """
 
     def __init__(self) -> None:
+        self.written = 0  # hazards written by the flushes so far
+        self._forget()
+
+    def _forget(self) -> None:
         self.hazards: list[Hazard] = []
         self.events: list[HazardEvent] = []
         self.attachments: list[tuple[Attachment, UploadedFile, str]] = []
@@ -225,7 +229,9 @@ class HistoryBatch(DatabaseStore):
                 setattr(extension, name, value)
 
     def flush(self) -> None:
-        """Write everything the batch holds; the caller's transaction makes it all or nothing."""
+        """Write everything the batch holds, in the batch's transaction, and forget it: the hazards written
+        can no longer be changed in this batch. A long import flushes every so often to bound its memory;
+        the batch's end flushes the rest. Their numbers are known (and the rows' pks) once written."""
         by_year: defaultdict[tuple[int, int], list[Hazard]] = defaultdict(list)
         for hazard in self.hazards:
             by_year[hazard.county_id, number_year(hazard)].append(hazard)
@@ -246,6 +252,8 @@ class HistoryBatch(DatabaseStore):
             [ReminderSchedule(hazard=hazard, due_at=at) for hazard, at in self._schedules.values()],
             batch_size=_BULK,
         )
+        self.written += len(self.hazards)
+        self._forget()
 
     def _number_listings(self) -> None:
         """Each office's 文号 of a year in order of listing, and the 挂牌 and 摘牌 events that name them."""
@@ -276,14 +284,17 @@ def current_store() -> DatabaseStore:
 
 @contextmanager
 def recording_history() -> Iterator[HistoryBatch]:
-    """Record the services' writes of new hazards' histories in bulk when the block ends without error."""
+    """Record the services' writes of new hazards' histories in bulk when the block ends without error.
+
+    The block is one transaction: what ``batch.flush()`` writes inside it (a long import, every few
+    thousand hazards) is committed with the rest when the block ends, or rolled back with it."""
     if isinstance(_current.get(), HistoryBatch):
         raise RuntimeError("history batches do not nest")
     batch = HistoryBatch()
     token = _current.set(batch)
     try:
-        yield batch
+        with transaction.atomic():
+            yield batch
+            batch.flush()
     finally:
         _current.reset(token)
-    with transaction.atomic():
-        batch.flush()
