@@ -85,9 +85,19 @@ def generate(rows: int, *, officer, units, regions, sector_names) -> bytes:
 
 
 def worker(job_id: int) -> None:
+    from core import jobs
     from hazards.tasks import import_ledger
 
     started = time.monotonic()
+    advance = jobs.job_advance
+
+    def advance_and_tell(**kwargs):  # the worker's progress, time and memory as the job records it
+        with open("/proc/self/statm") as statm:
+            rss = int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+        print(f"  {time.monotonic() - started:7.1f} s  {kwargs.get('done', 0):>7} rows  RSS {rss:5.0f} MB", flush=True)
+        return advance(**kwargs)
+
+    jobs.job_advance = advance_and_tell
     import_ledger(job_id)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"WORKER {time.monotonic() - started:.2f} {peak:.0f}", flush=True)
@@ -259,8 +269,7 @@ def run(rows: int, url: str, var_dir: str, *, profile: str | None = None) -> int
         text=True,
         check=False,
     )
-    if profile:
-        print(child.stdout, flush=True)
+    print(child.stdout.split("--- import profile")[0] if not profile else child.stdout, flush=True)
     line = next((x for x in child.stdout.splitlines() if x.startswith("WORKER ")), None)
     job.refresh_from_db()
     if line is None or job.state != "succeeded":
