@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.choices import RegionLevel, Role
 from accounts.jurisdiction import reaches_region, reaches_unit
@@ -264,10 +263,9 @@ def _handover(
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return {
         "responsible_unit": unit,
-        # Lazy messages: translated only when raised (a 台账 import hands over 100,000 hazards).
-        "responsible_person": require_text(responsible_person, "responsible_person", _lazy("请填写整改责任人。")),
+        "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
         "responsible_phone": (responsible_phone or "").strip(),
-        "requirements": require_text(requirements, "requirements", _lazy("请填写整改要求。")),
+        "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
         "deadline": require_future_date(deadline, "deadline", today=today),
         "assigned_at": now,
     }
