@@ -122,7 +122,7 @@ class UploadView(ImportView):
                     "duplicate_of": row.duplicate_of,
                     "errors": [{"column": column, "message": message} for column, message in row.errors],
                     "notes": row.notes,
-                    "cells": dict(row.cells),
+                    "cells": row.cells,
                 }
                 for row in shown
             ],
