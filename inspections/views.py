@@ -153,9 +153,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
 def _sections(inspection: Inspection) -> list[tuple[ChecklistSection, list[tuple[ChecklistItem, Answer | None]]]]:
     if inspection.template_id is None:
         return []
-    answers = {
-        a.item_id: a for a in Answer.objects.filter(inspection=inspection).select_related("hazard", "answered_by")
-    }
+    answers = {a.item_id: a for a in Answer.objects.filter(inspection=inspection).select_related("hazard")}
     sections = ChecklistSection.objects.filter(template_id=inspection.template_id).prefetch_related(
         Prefetch("items", queryset=ChecklistItem.objects.select_related("standard_item"))
     )

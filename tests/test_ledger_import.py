@@ -371,3 +371,34 @@ def test_the_listing_page_leads_an_officer_to_the_import_and_not_a_unit(world, a
 def test_the_upload_page_states_the_size_limit(world, officer, settings):
     settings.LEDGER_IMPORT_MAX_BYTES = 5 * 1024 * 1024
     assert re.search(r"不超过 5\.0\s*MB", officer.get(reverse("hazards:import")).content.decode())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_writes_in_steps_of_one_transaction_and_shows_its_progress_meanwhile(world, officer, monkeypatch):
+    """A real worker (no transaction open when the job starts) flushes the batch every PROGRESS_EVERY rows
+    inside the import's one transaction, and commits each progress report on a connection of its own."""
+    import threading
+
+    import hazards.imports.run
+    from core import jobs
+    from hazards.imports import HAZARDS
+
+    monkeypatch.setattr(hazards.imports.run, "PROGRESS_EVERY", 1)
+    seen = []
+    advance = jobs.job_advance
+
+    def advance_and_look(**kwargs):
+        result = advance(**kwargs)
+        job = Job.objects.get(pk=kwargs["job_id"])  # committed at once, whatever the import's transaction
+        seen.append((kwargs["done"], job.done, threading.current_thread() is threading.main_thread()))
+        return result
+
+    monkeypatch.setattr(jobs, "job_advance", advance_and_look)
+    response = upload(officer, xlsx([GOOD, GOOD | {"隐患名称": "另一隐患"}]))
+    job = jobs.job_create(kind=HAZARDS.job_kind, owner=world.hq_officer, scope={"file": response.context["reference"]})
+    import_ledger(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and job.done == job.total == 2
+    # The total before the write on the task's own connection, then each step from the reporting thread.
+    assert seen == [(0, 0, True), (1, 1, False), (2, 2, False)]
+    assert Hazard.objects.count() == 2 and HazardEvent.objects.count() == 4

@@ -14,20 +14,23 @@ whose peak memory is measured (budget 300 MB).
    and the 逐行检查结果 report written; each step timed.
 4. Import: a job confirmed as the page does, then ``hazards.tasks.import_ledger`` run in a child
    process (a worker: it checks the file again, records every row, writes the result report); its wall
-   time and peak RSS (ru_maxrss of the child) are printed, then the hazards and events counted.
+   time and peak RSS (the child's VmHWM) are printed, then the hazards and events counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import io
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 from bench.reminders.sweep import database, setup_django
 
@@ -82,11 +85,25 @@ def generate(rows: int, *, officer, units, regions, sector_names) -> bytes:
 
 
 def worker(job_id: int) -> None:
+    from core import jobs
     from hazards.tasks import import_ledger
 
     started = time.monotonic()
+    advance = jobs.job_advance
+
+    def advance_and_tell(**kwargs):  # the worker's progress, time and memory as the job records it
+        with open("/proc/self/statm") as statm:
+            rss = int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+        print(f"  {time.monotonic() - started:7.1f} s  {kwargs.get('done', 0):>7} rows  RSS {rss:5.0f} MB", flush=True)
+        return advance(**kwargs)
+
+    jobs.job_advance = advance_and_tell
     import_ledger(job_id)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, the peak RSS of this process since it was exec'd. Not ru_maxrss: Linux carries the parent's
+    # high-water mark at fork over to the child, so that reported the bench's own memory (the whole
+    # checked file), not the worker's.
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     print(f"WORKER {time.monotonic() - started:.2f} {peak:.0f}", flush=True)
 
 
@@ -94,19 +111,65 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="cProfile the check and the worker's import into DIR/{check,import}.prof (and print the top calls)",
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         setup_django(args.database_url, args.var_dir)
-        worker(args.worker)
+        with profiled(args.profile, "import"):
+            worker(args.worker)
         return 0
     with database(args.database_url) as url, tempfile.TemporaryDirectory() as var_dir:
         setup_django(url, var_dir)
-        return run(args.rows, url, var_dir)
+        return run(args.rows, url, var_dir, profile=args.profile)
 
 
-def run(rows: int, url: str, var_dir: str) -> int:
+@contextlib.contextmanager
+def profiled(folder: str | None, name: str) -> Iterator[None]:
+    """Run the block under cProfile when ``folder`` is given: DIR/NAME.prof, and the top calls printed."""
+    if not folder:
+        yield
+        return
+    import cProfile
+    import pstats
+    import re
+    from collections import Counter
+
+    from django.db import connection
+
+    sql_seconds: Counter[str] = Counter()
+
+    def timed(execute, sql, params, many, context):  # the database's time per statement kind and table
+        started = time.monotonic()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            words = re.match(r'\s*(\w+)(?:.*?(?:INTO|FROM|UPDATE)\s+"?(\w+))?', sql, re.S | re.I)
+            sql_seconds[" ".join(filter(None, words.groups())) if words else sql[:30]] += time.monotonic() - started
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        with connection.execute_wrapper(timed):
+            yield
+    finally:
+        profile.disable()
+        for statement, seconds in sql_seconds.most_common(12):
+            print(f"SQL {seconds:8.2f} s  {statement}", flush=True)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{name}.prof")
+        profile.dump_stats(path)
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(30)
+        print(f"--- {name} profile ({path}) ---\n{out.getvalue()}", flush=True)
+
+
+def run(rows: int, url: str, var_dir: str, *, profile: str | None = None) -> int:
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
@@ -154,7 +217,8 @@ def run(rows: int, url: str, var_dir: str) -> int:
     table = list(files.read_rows(upload, kind))
     timings["read (calamine)"] = time.monotonic() - t0
     t1 = time.monotonic()
-    preview = HAZARDS.check(table, user=officer)
+    with profiled(profile, "check"):
+        preview = HAZARDS.check(table, user=officer)
     timings["validate"] = time.monotonic() - t1
     t2 = time.monotonic()
     reference = run.stage(upload, user=officer, kind=kind)
@@ -203,11 +267,13 @@ def run(rows: int, url: str, var_dir: str) -> int:
             url,
             "--var-dir",
             var_dir,
+            *(["--profile", profile] if profile else []),
         ],
         capture_output=True,
         text=True,
         check=False,
     )
+    print(child.stdout.split("--- import profile")[0] if not profile else child.stdout, flush=True)
     line = next((x for x in child.stdout.splitlines() if x.startswith("WORKER ")), None)
     job.refresh_from_db()
     if line is None or job.state != "succeeded":

@@ -77,6 +77,8 @@ def _check_workbook(upload: IO[bytes], name: str) -> None:
 
 def _text(value: object) -> str:
     """A cell as text: dates as YYYY-MM-DD, whole numbers without ".0" (a region code typed as a number)."""
+    if type(value) is str:  # most cells, asked first: 1.7 million of them in a ledger of 100,000 rows
+        return value.strip()
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(" ")
     if isinstance(value, datetime.date):

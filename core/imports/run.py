@@ -5,13 +5,16 @@ or nothing; the report of every row is the job's result."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import IO
 
 from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection, connections
 from django.utils.translation import gettext as _
 
 from core import jobs
@@ -88,6 +91,23 @@ def preview_staged(kind: ImportKind, path: str, *, user: User) -> Preview:
         return preview_upload(kind, stored, path, stored.size, user=user)[1]
 
 
+@contextmanager
+def progress_reporter(job_id: int) -> Iterator[Callable[[int], object]]:
+    """What a kind's ``write`` reports its progress to. The write is one transaction, in which the job's
+    progress would stay invisible until the commit; so a worker (autocommitting when the job starts)
+    reports it on a connection of its own, from a thread of its own, in order. Inside a transaction
+    already (a test), the same connection: a second one would wait for the first's locks on the job."""
+    if connection.in_atomic_block:
+        yield lambda done: jobs.job_advance(job_id=job_id, done=done)
+        return
+    reporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{job_id}-progress")
+    try:
+        yield lambda done: reporter.submit(jobs.job_advance, job_id=job_id, done=done)
+    finally:
+        reporter.submit(connections.close_all)
+        reporter.shutdown(wait=True)
+
+
 def run_job(kind: ImportKind, job_id: int) -> None:
     """The body of a kind's import task: claim the job, check the file again, write, report."""
     job = jobs.job_start(job_id=job_id)
@@ -99,7 +119,8 @@ def run_job(kind: ImportKind, job_id: int) -> None:
         if not preview.importable:
             raise NotImportable(kind.noun)
         jobs.job_advance(job_id=job_id, done=0, total=preview.to_write)
-        written = kind.write(preview, by=job.owner, progress=lambda done: jobs.job_advance(job_id=job_id, done=done))
+        with progress_reporter(job_id) as progress:
+            written = kind.write(preview, by=job.owner, progress=progress)
         result = ContentFile(report(kind, preview.rows, written=written))
         jobs.job_finish(job_id=job_id, result=result, name=f"{kind.file_stem}导入结果.xlsx")
     except (RowRefused, NotImportable) as exc:

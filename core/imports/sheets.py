@@ -7,11 +7,13 @@ run when the report is opened in Excel (CSV/formula injection).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from html import escape
 
 from django.contrib.auth.base_user import AbstractBaseUser as User
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -89,36 +91,101 @@ def _pick_list(sheet, codes, columns: Sequence[Column], *, key: str, options: Se
     sheet.add_data_validation(validation)
 
 
-def _safe(sheet, value: object) -> object:
-    """``value`` as a write-only sheet takes it: a plain value, or a text cell when it looks like a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        cell = WriteOnlyCell(sheet)
-        text_cell(cell, value)
-        return cell
-    return value
-
-
 def report(kind: ImportKind, rows: Iterable[Row], *, written: dict[int, str] | None = None) -> bytes:
     """Every row with its outcome, errors (column and reason) and notes; after an import, what each
-    written row became (the new hazard's number, the unit's name…)."""
+    written row became (the new hazard's number, the unit's name…). Every cell a user typed is a string
+    cell, never a formula."""
     written = written or {}
     headers = kind.headers
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("导入结果")
-    sheet.append(
-        ["行号", "结果", kind.result_header, "错误（列：原因）", "说明", *(headers[k] for k in kind.report_columns)]
-    )
-    for row in rows:
-        outcome = OUTCOME_LABELS[row.outcome]
-        if row.duplicate_of:
-            outcome = f"{outcome}：{row.duplicate_of}"
-        values = [
-            row.number,
-            outcome,
-            written.get(row.number, ""),
-            "；".join(f"{column}：{reason}" for column, reason in row.errors),
-            "；".join(row.notes),
-            *(row.cells[key] for key in kind.report_columns),
-        ]
-        sheet.append([_safe(sheet, value) for value in values])
-    return _save(book)
+    report_columns = kind.report_columns
+
+    def lines() -> Iterator[tuple[int, list[str]]]:
+        yield 0, ["结果", kind.result_header, "错误（列：原因）", "说明", *(headers[k] for k in report_columns)]
+        for row in rows:
+            outcome = OUTCOME_LABELS[row.outcome]
+            if row.duplicate_of:
+                outcome = f"{outcome}：{row.duplicate_of}"
+            yield (
+                row.number,
+                [
+                    outcome,
+                    written.get(row.number, ""),
+                    "；".join(f"{column}：{reason}" for column, reason in row.errors),
+                    "；".join(row.notes),
+                    *(row.cells[key] for key in report_columns),
+                ],
+            )
+
+    return plain_workbook("导入结果", "行号", lines())
+
+
+# A workbook of one sheet of text, written as XML directly: the report of 100,000 rows in about a second,
+# where openpyxl's write-only mode takes 20 s and XlsxWriter's constant-memory mode 15 s (the same cells).
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>'
+    ),
+}
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+
+
+def _string(text: str) -> str:
+    """An inline string cell: text, escaped, never read as a formula or a number."""
+    text = escape(_XML_UNSAFE.sub("", text), quote=False)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def plain_workbook(title: str, first_header: str, lines: Iterable[tuple[int, Sequence[str]]]) -> bytes:
+    """One sheet named ``title``: each line a number (0 writes ``first_header`` instead, for the header
+    row) then its texts, each as a string cell; empty texts are empty cells."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, xml in _PARTS.items():
+            archive.writestr(name, xml)
+        archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=escape(title)))
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" state="frozen"/>'
+                b"</sheetView></sheetViews><sheetData>"
+            )
+            chunk: list[str] = []
+            for index, (number, texts) in enumerate(lines, start=1):
+                first = _string(first_header) if number == 0 else f"<c><v>{number}</v></c>"
+                cells = "".join(_string(text) if text else "<c/>" for text in texts)
+                chunk.append(f'<row r="{index}">{first}{cells}</row>')
+                if len(chunk) == 1000:
+                    sheet.write("".join(chunk).encode())
+                    chunk.clear()
+            sheet.write(("".join(chunk) + "</sheetData></worksheet>").encode())
+    return buffer.getvalue()

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import RegionLevel
 from accounts.models import Region, ResponsibleUnit, Sector, User
@@ -27,6 +28,11 @@ _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.V
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 # What 交单 records as 整改要求 when the paper ledger has none: the service requires some text.
 DEFAULT_REQUIREMENTS = "按台账所列隐患限期整改。"
+_HANDED_OVER_NEEDS = (
+    ("unit", gettext_lazy("已交办的隐患须填写责任单位。")),
+    ("responsible_person", gettext_lazy("已交办的隐患须填写整改责任人。")),
+    ("deadline", gettext_lazy("已交办的隐患须填写整改期限。")),
+)
 _CHOICES = {"category": Category, "factor": Factor, "source": Source, "level": Level, "major_standard": MajorStandard}
 
 
@@ -46,6 +52,9 @@ class Lookups:
             if unit.credit_code:
                 self.units_by_code[unit.credit_code.upper()] = unit
             self.units_by_name[unit.name].append(unit)
+        # Each listed column's value by its label, in the language of this check (labels are translated
+        # text, and comparing 100,000 cells with lazy labels one by one costs seconds).
+        self.choices = {key: {str(label): value for value, label in c.choices} for key, c in _CHOICES.items()}
 
 
 def check_rows(table: Iterable[list[str]], *, user: User, today: datetime.date | None = None) -> Preview:
@@ -66,15 +75,13 @@ def _check_row(row: Row, lookups: Lookups, today: datetime.date) -> None:
     for column in COLUMNS:
         if column.required and not cells[column.key]:
             row.fail(column.key, _("必填项为空。"))
-    for key, choices in _CHOICES.items():
+    for key, by_label in lookups.choices.items():
         text = cells[key]
         if text:
-            value = next((value for value, label in choices.choices if label == text), None)
+            value = by_label.get(text)
             if value is None:
                 row.fail(
-                    key,
-                    _("“%(text)s”不是可选值，应为：%(options)s。")
-                    % {"text": text, "options": "、".join(map(str, choices.labels))},
+                    key, _("“%(text)s”不是可选值，应为：%(options)s。") % {"text": text, "options": "、".join(by_label)}
                 )
             values[key] = value
     if cells["status"] and cells["status"] not in BY_KEY["status"].choices:
@@ -144,13 +151,9 @@ def _check_dates_and_handover(row: Row, lookups: Lookups, today: datetime.date) 
         row.notes.append(
             _("台账记为“%(status)s”，但没有整改后照片：导入为“已交办”，由单位补传照片后办单。") % {"status": status}
         )
-    for key, message in (
-        ("unit", _("已交办的隐患须填写责任单位。")),
-        ("responsible_person", _("已交办的隐患须填写整改责任人。")),
-        ("deadline", _("已交办的隐患须填写整改期限。")),
-    ):
+    for key, message in _HANDED_OVER_NEEDS:
         if not cells[key]:
-            row.fail(key, message)
+            row.fail(key, str(message))
     deadline = parse_date(cells["deadline"]) if cells["deadline"] else None
     if cells["deadline"] and deadline is None:
         row.fail("deadline", _("“%(text)s”不是日期，请写成 2025-03-31 的格式。") % {"text": cells["deadline"]})

@@ -1,6 +1,6 @@
 """The hazard import itself: each new row recorded through the services (列单, then 交单 when the ledger says
 it was handed over) at the moment it was found, all inside one history batch, so the whole file is
-written in one transaction at the end or not at all."""
+written in one transaction or not at all."""
 
 from __future__ import annotations
 
@@ -74,15 +74,22 @@ def record(row: Row, *, by: User) -> Hazard:
 
 def import_rows(preview: Preview, *, by: User, progress: Callable[[int], object] = lambda done: None) -> dict[int, str]:
     """Record every new row of a checked file, all or nothing: the numbers given, by row number.
-    ``progress`` hears how many rows were recorded, every ``PROGRESS_EVERY``."""
+    The batch is written every ``PROGRESS_EVERY`` rows, inside its one transaction, so the worker holds
+    only that many hazards' histories at a time; ``progress`` then hears how many rows were recorded."""
     if not preview.importable:
         raise ValueError("only a file without errors is imported")
-    recorded: list[tuple[int, Hazard]] = []
-    with services.recording_history():
+    numbers: dict[int, str] = {}
+    pending: list[tuple[int, Hazard]] = []
+    with services.recording_history() as batch:
         for row in preview.rows:
             if row.outcome != NEW:
                 continue
-            recorded.append((row.number, record(row, by=by)))
-            if len(recorded) % PROGRESS_EVERY == 0:
-                progress(len(recorded))
-    return {number: hazard.number for number, hazard in recorded}
+            pending.append((row.number, record(row, by=by)))
+            if len(pending) == PROGRESS_EVERY:
+                batch.flush()
+                numbers.update((number, hazard.number) for number, hazard in pending)
+                pending.clear()
+                progress(len(numbers))
+    # The batch's end wrote the last rows.
+    numbers.update((number, hazard.number) for number, hazard in pending)
+    return numbers
