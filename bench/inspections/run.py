@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import statistics
 import sys
 import tempfile
 import time
 
-from bench.api.load import percentile
+from bench.pages.render import measure
 from bench.reminders.sweep import database, setup_django
 
 BUDGET_MS = 100.0
@@ -147,31 +146,6 @@ def measured(template, officer, unit):
     return inspection
 
 
-def measure(client, path: str, requests: int, warmup: int) -> dict:
-    from django.db import connection, reset_queries
-
-    for _ in range(warmup):
-        client.get(path, secure=True)
-    wall, cpu, queries, size = [], [], [], 0
-    for _ in range(requests):
-        reset_queries()
-        started, started_cpu = time.perf_counter(), time.process_time()
-        response = client.get(path, secure=True)
-        wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-        queries.append(len(connection.queries))
-        size = max(size, len(response.content))
-    return {
-        "p50": percentile(wall, 50),
-        "p95": percentile(wall, 95),
-        "max": max(wall),
-        "cpu": statistics.mean(cpu),
-        "queries": max(queries),
-        "kb": size / 1024,
-    }
-
-
 def run(requests: int, warmup: int, count: int, profile: bool = False) -> int:
     from django.conf import settings
     from django.core.management import call_command
@@ -231,7 +205,7 @@ def run(requests: int, warmup: int, count: int, profile: bool = False) -> int:
             )
         client = Client()
         client.force_login(user)
-        figures = measure(client, path, requests, warmup)
+        figures = measure(client, [path], requests, warmup)
         if profile:
             import cProfile
             import pstats

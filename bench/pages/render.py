@@ -42,8 +42,8 @@ def log(message: str) -> None:
 def measure(client, paths: list[str], requests: int, warmup: int) -> dict:
     from django.db import connection, reset_queries
 
-    for path in paths[:warmup]:
-        client.get(path, secure=True)
+    for index in range(warmup):
+        client.get(paths[index % len(paths)], secure=True)
     wall, cpu, queries, size = [], [], [], 0
     for index in range(requests):
         path = paths[index % len(paths)]
