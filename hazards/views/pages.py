@@ -27,7 +27,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.request import Request
 
 from accounts.choices import RegionLevel, Role
-from accounts.jurisdiction import reaches_region
+from accounts.jurisdiction import regions_reached
 from accounts.models import Region, Sector
 from core.downloads import file_response
 from core.workdays import add_working_days
@@ -152,12 +152,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def region_choices(request: HttpRequest) -> list[Region]:
     """Regions the user may filter by: their jurisdiction down to townships (villages are too many), from
-    the regions the process keeps (``reaches_region`` answers ``visible_to`` for one row)."""
+    the regions the process keeps (``regions_reached`` answers ``visible_to`` for them)."""
     levels = (RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
-    return sorted(
-        (r for r in Region.cached.all() if r.level in levels and reaches_region(request.user, r)),
-        key=attrgetter("code"),
-    )
+    regions = [r for r in Region.cached.all() if r.level in levels]
+    return sorted(regions_reached(request.user, regions), key=attrgetter("code"))
 
 
 def sector_choices() -> list[tuple[str, str]]:
@@ -305,7 +303,7 @@ def hazard_list(request: HttpRequest) -> HttpResponse:
     params.pop("cursor", None)
     # A search is counted up to a lower cap: its rows are found through the search table (hazards/search.py).
     cap = search.COUNT_CAP if search.cleaned(request.GET.get("q", "")) else COUNT_CAP
-    total = capped_count(filterset.qs, cap)
+    total = filterset.listing.total() if filterset.listing else capped_count(filterset.qs, cap)
     rows = list_rows(hazards, today)
     context = {
         "hazards": rows,
