@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.choices import RegionLevel
@@ -286,13 +286,13 @@ def month_of(moment: datetime.datetime) -> str:
 
 def ledger_months() -> list[str]:
     """Every month from the newest discovery in the ledger back to the oldest, newest first (two reads
-    of the index on ``found_at``)."""
-    from hazards.models import Hazard
-
-    span = Hazard.objects.aggregate(first=Min("found_at"), last=Max("found_at"))
-    if span["first"] is None:
+    of the index on ``found_at``; written as SQL: the ORM took longer to build it than PostgreSQL to run it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(found_at), max(found_at) FROM hazards_hazard")
+        oldest, newest = cursor.fetchone()
+    if oldest is None:
         return []
-    first, last = (int(month_of(span[end])) for end in ("first", "last"))
+    first, last = int(month_of(oldest)), int(month_of(newest))
     months = []
     while last >= first:
         months.append(str(last))
@@ -337,6 +337,7 @@ def first_matches(
     *,
     bound: tuple[datetime.datetime, int] | None = None,
     needed: int = 0,
+    check: bool = True,
 ) -> list[int]:
     """The first ``needed`` (default ``NEEDED``) hazards of ``queryset`` that contain ``value``, in the
     list's order from the end ``months`` start at (newest first when they go back in time), after the row
@@ -347,7 +348,8 @@ def first_matches(
     (every one passes when the list has no other filter), until ``needed`` have passed; the next window
     follows the last one and is sized from the share of months that gave what passed. (Leaving the join of
     the search table and the hazards to the planner gave plans 20-2,000 ms slow: it estimates an OR of
-    months far off and walks the county's hazards, or hashes all of them.)"""
+    months far off and walks the county's hazards, or hashes all of them.) Without ``check`` every match
+    of the ``counties`` is taken as in ``queryset`` (``Listing.of`` says when)."""
     needed = needed or NEEDED
     descending = len(months) < 2 or months[0] > months[1]
     start = 0
@@ -358,6 +360,9 @@ def first_matches(
     while start < len(months) and len(found) < needed:
         window = months[start : start + size]
         ids = window_ids(value, counties, window, descending=descending, bound=bound)
+        if not check:
+            found += ids[: needed - len(found)]
+            ids = []
         batch = needed
         while ids and len(found) < needed:
             checked, ids = ids[:batch], ids[batch:]
@@ -389,13 +394,15 @@ def counties_of(user: User) -> list[int] | None:
     raise Unscoped
 
 
-def counties_searched(user: User | None) -> list[int] | None:
-    """The counties whose part of the index a search by ``user`` reads (None: all of it; the list's own
-    scope still applies)."""
+def counties_searched(user: User | None) -> tuple[list[int] | None, bool]:
+    """The counties whose part of the index a search by ``user`` reads (None: all of it), and whether
+    that part is exactly the user's jurisdiction (False: the list's own scope narrows it further)."""
+    if user is None:
+        return None, False
     try:
-        return counties_of(user) if user is not None else None
+        return counties_of(user), True
     except Unscoped:
-        return None
+        return None, False
 
 
 def search(queryset: QuerySet, value: str, user: User | None = None) -> QuerySet:
@@ -406,7 +413,7 @@ def search(queryset: QuerySet, value: str, user: User | None = None) -> QuerySet
         return queryset
     if not indexed():
         return queryset.filter(matching(value))
-    return queryset.filter(matching(value, counties_searched(user), ledger_months()))
+    return queryset.filter(matching(value, counties_searched(user)[0], ledger_months()))
 
 
 class Listing:
@@ -420,14 +427,22 @@ class Listing:
     ORDERS = ("-found_at", "found_at")
 
     def __init__(
-        self, queryset: QuerySet, value: str, counties: list[int] | None, months: list[str], after: Any, size: int
+        self,
+        queryset: QuerySet,
+        value: str,
+        counties: list[int] | None,
+        months: list[str],
+        after: Any,
+        size: int,
+        check: bool = True,
     ) -> None:
         self._start = (queryset, value, counties, months)
+        self._check = check
         if after is None:
-            matches = first_matches(queryset, value, counties, months)
+            matches = first_matches(queryset, value, counties, months, check=check)
             self.page, self._total = matches[: size + 1], len(matches)
         else:
-            self.page = first_matches(queryset, value, counties, months, bound=after, needed=size + 1)
+            self.page = first_matches(queryset, value, counties, months, bound=after, needed=size + 1, check=check)
             self._total = None
 
     @classmethod
@@ -441,11 +456,15 @@ class Listing:
         if not months:
             return None
         in_order = months if order == "-found_at" else months[::-1]
-        return cls(queryset, value, counties_searched(user), in_order, after, size)
+        counties, exact = counties_searched(user)
+        # A list of the user's whole jurisdiction (no other filter) is what the counties' part of the index
+        # holds: its matches need no check.
+        check = not (exact and queryset.query.where == queryset.model.objects.visible_to(user).query.where)
+        return cls(queryset, value, counties, in_order, after, size, check)
 
     def total(self) -> int:
         if self._total is None:
-            self._total = len(first_matches(*self._start))
+            self._total = len(first_matches(*self._start, check=self._check))
         return self._total
 
 

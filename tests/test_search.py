@@ -280,6 +280,30 @@ def test_the_list_pages_keep_their_count_and_the_api_does_not_count(world, a_yea
     assert read and all("(found_at, hazard_id) <" in sql for sql in read), read
 
 
+def test_a_list_of_the_whole_jurisdiction_takes_the_index_matches_unchecked(world, a_year_of_forklifts):
+    """The counties' part of the index is exactly what a county officer or the city sees: with no other
+    filter the matches are not read back to be checked (only the page's rows are read); with one, or for
+    a unit contact (whose jurisdiction is not a set of counties), they are."""
+
+    def reads(user, params: dict) -> tuple[list[int], int]:
+        client = Client()
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/hazards/", params).content.decode()
+        by_id = [q["sql"] for q in captured if "hazards_hazard" in q["sql"] and "unnest(" in q["sql"]]
+        return [int(pk) for pk in re.findall(r'data-hazard="(\d+)"', html)], len(by_id)
+
+    for user in (world.city_office, world.hq_officer):
+        expected = list(Hazard.objects.visible_to(user).filter(pk__in=a_year_of_forklifts).values_list("pk", flat=True))
+        rows, statements = reads(user, {"q": "叉车"})
+        assert sorted(rows) == sorted(expected) and expected and statements == 1
+        rows, statements = reads(user, {"q": "叉车", "level": "major"})
+        assert rows == [] and statements >= 2
+    Hazard.objects.filter(pk__in=a_year_of_forklifts[:3]).update(responsible_unit=world.unit_demo.unit)
+    rows, statements = reads(world.unit_demo, {"q": "叉车"})
+    assert set(rows) == set(a_year_of_forklifts[:3]) and statements >= 2
+
+
 def test_the_migrations_refill_keeps_every_hazard_findable(world, a_year_of_forklifts):
     """What hazards/0014_search_months runs on a ledger: the table emptied, filled again in one statement
     (with hazards written earlier in the same transaction) and the index rebuilt."""

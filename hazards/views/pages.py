@@ -256,7 +256,7 @@ def list_rows(hazards: list[dict], today: datetime.date) -> list[ListRow]:
     # The page's regions and sectors in at most one query each (none once the process knows them).
     Region.cached.load([h["region_id"] for h in hazards] + [h["county_id"] for h in hazards])
     Sector.cached.load([h["sector_id"] for h in hazards])
-    labels = dict(Status.choices)
+    labels = {status: str(label) for status, label in Status.choices}
     detail = reverse("hazards:detail", args=[0]).removesuffix("0/")
     zone = timezone.get_current_timezone()
 
@@ -270,7 +270,7 @@ def list_rows(hazards: list[dict], today: datetime.date) -> list[ListRow]:
             number=h["number"],
             title=h["title"],
             status=h["status"],
-            status_display=str(labels.get(h["status"], h["status"])),
+            status_display=labels.get(h["status"], h["status"]),
             is_major=h["level"] == Level.MAJOR,
             is_supervised=h["is_supervised"],
             region=place_name(h["region_id"], h["county_id"]),
