@@ -314,9 +314,9 @@ def report_filters(filterset: HazardFilterSet, request: HttpRequest) -> list[dic
 @require_GET
 @login_required
 def hazard_list(request: HttpRequest) -> HttpResponse:
-    base = visible_hazards(request).with_is_supervised().values(*LIST_FIELDS)
-    filterset = HazardFilterSet(request.GET, queryset=base, request=request)
-    hazards, next_url, page_error = keyset_page(filterset.qs, request)
+    filterset = HazardFilterSet(request.GET, queryset=visible_hazards(request), request=request)
+    # The page's columns on the page's query only: the unit's name is a join the count must not make.
+    hazards, next_url, page_error = keyset_page(filterset.qs.with_is_supervised().values(*LIST_FIELDS), request)
     today = timezone.localdate()
     ordering = request.GET.get("ordering") or HazardPagination.default_ordering
     params = request.GET.copy()
