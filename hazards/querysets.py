@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -55,7 +55,7 @@ class HazardQuerySet(models.QuerySet):
             # rows (docs/reports.md §6), and a list of ids compares equal to itself (search.Listing).
             counties = [
                 county.pk
-                for county in Region.cached.all()
+                for county in cast(list[Region], Region.cached.all())
                 if county.level == RegionLevel.COUNTY and county.path.startswith(region.path)
             ]
             return self.filter(county_id__in=counties)

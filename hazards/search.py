@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -277,7 +277,7 @@ def prefixes(counties: list[int] | None, months: list[str]) -> list[str]:
 
 def all_counties() -> list[Region]:
     """Every county of the ledger's regions (which the process keeps: regions never change once made)."""
-    return [region for region in Region.cached.all() if region.level == RegionLevel.COUNTY]
+    return [region for region in cast(list[Region], Region.cached.all()) if region.level == RegionLevel.COUNTY]
 
 
 def month_of(moment: datetime.datetime) -> str:
@@ -356,7 +356,7 @@ def first_matches(
     if bound is not None:  # the months before the bound's hold nothing past it
         edge = month_of(bound[0])
         start = next((i for i, m in enumerate(months) if (m <= edge if descending else m >= edge)), len(months))
-    size, found = 2, []  # the month under way may have begun yesterday
+    size, found = 2, list[int]()  # the month under way may have begun yesterday
     while start < len(months) and len(found) < needed:
         window = months[start : start + size]
         ids = window_ids(value, counties, window, descending=descending, bound=bound)
@@ -438,6 +438,7 @@ class Listing:
     ) -> None:
         self._start = (queryset, value, counties, months)
         self._check = check
+        self._total: int | None
         if after is None:
             matches = first_matches(queryset, value, counties, months, check=check)
             self.page, self._total = matches[: size + 1], len(matches)
