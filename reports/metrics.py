@@ -22,7 +22,7 @@ import contextlib
 import contextvars
 import datetime
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -310,6 +310,30 @@ class Metric:
         twice = 2 * scale  # _half_up's arithmetic, inline: this is the loop a large table spends its time in
         return [(twice * n + d) // (2 * d) / scale if d else None for n, d in zip(top, below, strict=True)]
 
+    def json_sql(self, value: Callable[[str], str]) -> str:
+        """PostgreSQL that writes this figure as the API's JSON writes ``column``'s number (``value``: the
+        SQL of a measure, an integer; funds: numeric): an int, ``null``, or a float's shortest text
+        (``0.3333``, ``1.0``), the same bytes (tests/reports/test_api.py compares them)."""
+        top = " ".join(name if name == "-" else value(name) for name in self.numerator)
+        if self.kind == "funds":
+            yuan = {"general_cost"}  # 元, the rest 万元 (``_funds``)
+            total = " + ".join(f"{value(n)} / {YUAN_PER_WAN}" if n in yuan else value(n) for n in self.numerator)
+            rounded = f"trim_scale(round({total}, {-FUNDS_PLACES.as_tuple().exponent}))"
+            return f"(CASE WHEN scale({rounded}) = 0 THEN {rounded}::text || '.0' ELSE {rounded}::text END)"
+        if not self.denominator:
+            return f"({top})::text"
+        below, scale = value(self.denominator), int(1 / self.places)
+        # _half_up in integers: round(n / d × scale) half away from zero; the float n ÷ scale then prints
+        # as its shortest decimal, as orjson does, with ".0" when whole.
+        q = (
+            f"(CASE WHEN ({top}) >= 0 THEN (2 * {scale} * ({top}) + {below}) / (2 * {below})"
+            f" ELSE -((-2 * {scale} * ({top}) + {below}) / (2 * {below})) END)"
+        )
+        return (
+            f"(CASE WHEN {below} = 0 THEN 'null' WHEN mod({q}, {scale}) = 0 THEN ({q} / {scale})::text || '.0'"
+            f" ELSE ({q}::float8 / {scale})::text END)"
+        )
+
     def _top_column(self, columns: Columns) -> list:
         if "-" not in self.numerator:
             (name,) = self.numerator
@@ -405,3 +429,13 @@ def evaluate_numbers(groups: list[Measures]) -> list[dict[str, Number]]:
     codes = [metric.code for metric in METRICS]
     figures = [metric.column(columns, groups) for metric in METRICS]
     return [dict(zip(codes, values, strict=True)) for values in zip(*figures, strict=True)]
+
+
+def json_members_sql(value: Callable[[str], str]) -> str:
+    """PostgreSQL that writes every metric of a group as the members of a JSON object, in ``METRICS``'
+    order, as the API's renderer writes ``evaluate_numbers``' dict (``"found":3,"closed":1,…``); ``value``
+    gives the SQL of a measure (``value_names()``)."""
+    parts = [arg for i, m in enumerate(METRICS) for arg in (f"'{',' if i else ''}\"{m.code}\":'", m.json_sql(value))]
+    # concat() takes at most 100 arguments.
+    chunks = [f"concat({', '.join(parts[i : i + 90])})" for i in range(0, len(parts), 90)]
+    return chunks[0] if len(chunks) == 1 else f"concat({', '.join(chunks)})"
