@@ -310,28 +310,36 @@ class Metric:
         twice = 2 * scale  # _half_up's arithmetic, inline: this is the loop a large table spends its time in
         return [(twice * n + d) // (2 * d) / scale if d else None for n, d in zip(top, below, strict=True)]
 
-    def json_sql(self, value: Callable[[str], str]) -> str:
+    def json_sql(self, value: Callable[[str], str]) -> tuple[str | None, Callable[[str], str]]:
         """PostgreSQL that writes this figure as the API's JSON writes ``column``'s number (``value``: the
-        SQL of a measure, an integer; funds: numeric): an int, ``null``, or a float's shortest text
-        (``0.3333``, ``1.0``), the same bytes (tests/reports/test_api.py compares them)."""
+        SQL of a measure, an integer; funds: numeric), in two steps: the figure as an integer of its
+        last decimal place (or None: a count is written as it is), computed once, and the text of it
+        (``ref``: where that integer is): an int, ``null``, or a float's shortest text (``0.3333``,
+        ``1.0``), the same bytes as the renderer's (tests/reports/test_metrics.py)."""
         top = " ".join(name if name == "-" else value(name) for name in self.numerator)
         if self.kind == "funds":
             yuan = {"general_cost"}  # 元, the rest 万元 (``_funds``)
             total = " + ".join(f"{value(n)} / {YUAN_PER_WAN}" if n in yuan else value(n) for n in self.numerator)
-            rounded = f"trim_scale(round({total}, {-FUNDS_PLACES.as_tuple().exponent}))"
-            return f"(CASE WHEN scale({rounded}) = 0 THEN {rounded}::text || '.0' ELSE {rounded}::text END)"
-        if not self.denominator:
-            return f"({top})::text"
-        below, scale = value(self.denominator), int(1 / self.places)
-        # _half_up in integers: round(n / d × scale) half away from zero; the float n ÷ scale then prints
-        # as its shortest decimal, as orjson does, with ".0" when whole.
-        q = (
-            f"(CASE WHEN ({top}) >= 0 THEN (2 * {scale} * ({top}) + {below}) / (2 * {below})"
-            f" ELSE -((-2 * {scale} * ({top}) + {below}) / (2 * {below})) END)"
-        )
+            scale = int(1 / FUNDS_PLACES)
+            # round() of a numeric is half away from zero, as ROUND_HALF_UP.
+            number = f"(round({total}, {-FUNDS_PLACES.as_tuple().exponent}) * {scale})::bigint"
+        elif not self.denominator:
+            return None, lambda ref: f"({top})::text"
+        else:
+            below, scale = value(self.denominator), int(1 / self.places)
+            # _half_up in integers: round(n / d × scale) half away from zero, NULL without a denominator.
+            number = (
+                f"(CASE WHEN {below} = 0 THEN NULL WHEN ({top}) >= 0"
+                f" THEN (2 * {scale} * ({top}) + {below}) / (2 * {below})"
+                f" ELSE -((-2 * {scale} * ({top}) + {below}) / (2 * {below})) END)"
+            )
+        # The float n ÷ scale prints as its shortest decimal, as orjson writes it, with ".0" when whole.
         return (
-            f"(CASE WHEN {below} = 0 THEN 'null' WHEN mod({q}, {scale}) = 0 THEN ({q} / {scale})::text || '.0'"
-            f" ELSE ({q}::float8 / {scale})::text END)"
+            number,
+            lambda ref: (
+                f"(CASE WHEN {ref} IS NULL THEN 'null' WHEN mod({ref}, {scale}) = 0 THEN ({ref} / {scale})::text || '.0'"
+                f" ELSE ({ref}::float8 / {scale})::text END)"
+            ),
         )
 
     def _top_column(self, columns: Columns) -> list:
@@ -431,11 +439,21 @@ def evaluate_numbers(groups: list[Measures]) -> list[dict[str, Number]]:
     return [dict(zip(codes, values, strict=True)) for values in zip(*figures, strict=True)]
 
 
-def json_members_sql(value: Callable[[str], str]) -> str:
+def json_members_sql(value: Callable[[str], str], source: str) -> str:
     """PostgreSQL that writes every metric of a group as the members of a JSON object, in ``METRICS``'
-    order, as the API's renderer writes ``evaluate_numbers``' dict (``"found":3,"closed":1,…``); ``value``
-    gives the SQL of a measure (``value_names()``)."""
-    parts = [arg for i, m in enumerate(METRICS) for arg in (f"'{',' if i else ''}\"{m.code}\":'", m.json_sql(value))]
+    order, as the API's renderer writes ``evaluate_numbers``' dict (``"found":3,"closed":1,…``): a
+    SELECT over ``source`` (a FROM item, one row per group), where ``value`` gives the SQL of a measure
+    (``value_names()``). Columns: those of ``source``, and ``members``."""
+    numbers: list[str] = []
+    parts: list[str] = []
+    for i, metric in enumerate(METRICS):
+        number, text = metric.json_sql(value)
+        if number is not None:
+            numbers.append(f"{number} AS n{len(numbers)}")
+        parts += [f"'{',' if i else ''}\"{metric.code}\":'", text(f"x.n{len(numbers) - 1}")]
     # concat() takes at most 100 arguments.
     chunks = [f"concat({', '.join(parts[i : i + 90])})" for i in range(0, len(parts), 90)]
-    return chunks[0] if len(chunks) == 1 else f"concat({', '.join(chunks)})"
+    members = chunks[0] if len(chunks) == 1 else f"concat({', '.join(chunks)})"
+    # The integers in a subquery of their own (OFFSET 0 keeps PostgreSQL from writing each in again
+    # wherever it is used): each is computed once per group.
+    return f"SELECT g.*, {members} AS members FROM {source}, LATERAL (SELECT {', '.join(numbers)} OFFSET 0) x"

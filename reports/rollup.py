@@ -498,11 +498,12 @@ def grouped_json(
     sql, params = inner.order_by().query.sql_with_params()
     grouping = f"GROUPING({', '.join(keys)})" if keys else "1"
     by = f"GROUP BY GROUPING SETS (({', '.join(keys)}), ())" if keys else ""
-    statement = (
-        f"SELECT g.is_total, {''.join(f'g.{key}, ' for key in keys)}{metrics.json_members_sql(_json_value)} FROM ("
-        f"SELECT {grouping} <> 0 AS is_total, {''.join(f'{key}, ' for key in keys)}"
+    sums = (
+        f"(SELECT {grouping} <> 0 AS is_total, {''.join(f'{key}, ' for key in keys)}"
         f"{', '.join(_summed(name) for name in MEASURE_COLUMNS)} FROM ({sql}) r {by}) g"
     )
+    written = metrics.json_members_sql(_json_value, sums)
+    statement = f"SELECT w.is_total, {''.join(f'w.{key}, ' for key in keys)}w.members FROM ({written}) w"
     members: dict[tuple[Hashable, ...], bytes] = {}
     total = b""
     with connection.cursor() as cursor:

@@ -354,7 +354,7 @@ def test_postgresql_writes_each_figure_as_the_apis_json_does() -> None:
                 }
             )
         )
-    sql = f"SELECT {metrics.json_members_sql(value)}"
+    sql = f"SELECT members FROM ({metrics.json_members_sql(value, '(SELECT 1) g')}) w"
     render = JSONRenderer().render
     with connection.cursor() as cursor:
         for values, numbers in zip(groups, metrics.evaluate_numbers(groups), strict=True):
