@@ -337,7 +337,8 @@ class Metric:
         return (
             number,
             lambda ref: (
-                f"(CASE WHEN {ref} IS NULL THEN 'null' WHEN mod({ref}, {scale}) = 0 THEN ({ref} / {scale})::text || '.0'"
+                f"(CASE WHEN {ref} IS NULL THEN 'null'"
+                f" WHEN mod({ref}, {scale}) = 0 THEN ({ref} / {scale})::text || '.0'"
                 f" ELSE ({ref}::float8 / {scale})::text END)"
             ),
         )
