@@ -14,7 +14,8 @@ committed when the refresh read), so the ids skipped are remembered and looked f
 
 A report reads the rollup when its filters fall on slice boundaries (``rollup_rows``): a whole-month
 period, a region that is a city, county or township, the caller's jurisdiction likewise; otherwise it
-is computed live. Both go through ``live.grouped_measures`` and ``live.assemble``.
+is computed live. Both go through ``live.grouped_measures`` and ``live.assemble``; the stats API's JSON
+from the rollup is written by PostgreSQL instead (``grouped_json``), from the same metric declarations.
 """
 
 from __future__ import annotations
