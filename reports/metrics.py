@@ -322,7 +322,8 @@ class Metric:
             total = " + ".join(f"{value(n)} / {YUAN_PER_WAN}" if n in yuan else value(n) for n in self.numerator)
             scale = int(1 / FUNDS_PLACES)
             # round() of a numeric is half away from zero, as ROUND_HALF_UP.
-            number = f"(round({total}, {-FUNDS_PLACES.as_tuple().exponent}) * {scale})::bigint"
+            places = len(str(scale)) - 1  # FUNDS_PLACES' decimals
+            number = f"(round({total}, {places}) * {scale})::bigint"
         elif not self.denominator:
             return None, lambda ref: f"({top})::text"
         else:

@@ -194,7 +194,7 @@ def _rebuild_in_new_tables(today: datetime.date) -> int:
                     renames.append(f"ALTER INDEX {temporary} RENAME TO {qn(index)}")
             # The planner's statistics, for the columns reports filter and group on (all of them: ~4× longer).
             keys = [f.column for f in model_of[table]._meta.concrete_fields if f.column not in MEASURE_COLUMNS]
-            cursor.execute(f"ANALYZE {qn(new[table])} ({', '.join(qn(key) for key in keys if key != 'id')})")
+            cursor.execute(f"ANALYZE {qn(new[table])} ({', '.join(qn(str(key)) for key in keys if key != 'id')})")
         try:
             with transaction.atomic():
                 cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")

@@ -192,9 +192,9 @@ def compute(user: User, query: live.StatsQuery, media_type: str, state: rollup.S
     """The answer rendered as the view renders it."""
     csv = media_type != JSON
     if not csv:
-        content = json_from_rollup(user, query, state)
-        if content is not None:
-            return content
+        written = json_from_rollup(user, query, state)
+        if written is not None:
+            return written
     data = table_data(tables.closure_table(user=user, query=query, numbers=not csv, state=state))
     content = RENDERERS[media_type]().render(data, media_type)
     return content.encode() if isinstance(content, str) else content
