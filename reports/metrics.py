@@ -60,6 +60,8 @@ def in_local_zone(cursor: Any) -> Iterator[None]:
     local dates and months compiled meanwhile are plain casts in that zone. The same values as Django's
     ``… AT TIME ZONE 'Asia/Shanghai'``, which makes PostgreSQL look the zone up by its name on every row
     (~0.5 µs each; the rollup's full rebuild converts ~3,000,000 times: bench.reports.rollup)."""
+    # Outside a transaction the setting would end with its own statement, and the casts would read UTC.
+    assert cursor.db.in_atomic_block, "in_local_zone needs a transaction"
     cursor.execute("SELECT current_setting('TimeZone')")
     (before,) = cursor.fetchone()
     cursor.execute("SELECT set_config('TimeZone', %s, true)", [timezone.get_default_timezone_name()])

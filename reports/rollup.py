@@ -477,6 +477,7 @@ def _execute_prepared(cursor: Any, sql: str, params: Any) -> None:
     name = prepared.get(sql)
     if name is None:
         name = f"reports_json_{len(prepared)}"
+        assert "%%" not in sql, "a literal % would be doubled in the prepared statement"
         pieces = sql.split("%s")
         numbered = "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], start=1)) + pieces[-1]
         cursor.execute(f"PREPARE {name} AS {numbered}")
