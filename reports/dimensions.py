@@ -14,13 +14,14 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db.models import Case, DateField, F, Q, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.choices import RegionLevel
 from accounts.models import Region, Sector, SupervisingDepartment
 from hazards.choices import Level, Source
+from reports.metrics import local_month
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ class Month(Dimension):
     code, label = "month", "月份"
 
     def expression(self) -> Any:
-        return TruncMonth("found_at", tzinfo=timezone.get_default_timezone(), output_field=DateField())
+        return local_month("found_at")
 
     def rollup_expression(self) -> Any:
         return F("month")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -128,6 +128,26 @@ def grouped_measures(
     return found
 
 
+def axes_for(
+    user: User, query: StatsQuery, present: Iterable[tuple[Hashable, ...]], today: datetime.date
+) -> list[list[Group]]:
+    """Every dimension's groups, in report order, for the groups ``present`` (keys as
+    ``grouped_measures`` gives them): the scope's, zeros included, then the others found. A table is
+    every combination of them; more than ``MAX_ROWS`` is refused."""
+    dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
+    scope = scope_for(user, query, today)
+    keys = list(present)
+    axes = [dimension.groups(scope, {key[i] for key in keys}) for i, dimension in enumerate(dimensions)]
+    size = math.prod(len(axis) for axis in axes)
+    if size > MAX_ROWS:
+        message = _("分组过多（%(n)d 组，最多 %(max)d 组），请缩小区划、行业或期间范围。") % {
+            "n": size,
+            "max": MAX_ROWS,
+        }
+        raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
+    return axes
+
+
 def assemble(
     *,
     user: User,
@@ -141,15 +161,7 @@ def assemble(
     """Every group of the caller's scope, zeros included, with its metrics worked out from its measures:
     exactly (ints and Decimals), or with ``numbers`` as JSON carries them (``metrics.evaluate_numbers``)."""
     dimensions = tuple(DIMENSIONS[code] for code in query.group_by)
-    scope = scope_for(user, query, today)
-    axes = [dimension.groups(scope, {key[i] for key in found}) for i, dimension in enumerate(dimensions)]
-    size = math.prod(len(axis) for axis in axes)
-    if size > MAX_ROWS:
-        message = _("分组过多（%(n)d 组，最多 %(max)d 组），请缩小区划、行业或期间范围。") % {
-            "n": size,
-            "max": MAX_ROWS,
-        }
-        raise ValidationError({"group_by": ValidationError(message, code="too_many_groups")})
+    axes = axes_for(user, query, found, today)
 
     # Each group's figures are worked out once; the groups without hazards share one read-only answer.
     groups = list(found.values())

@@ -18,15 +18,17 @@ alike, and so is the subtraction of two dates (``make run`` uses SQLite).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Aggregate, Count, DurationField, Exists, ExpressionWrapper, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Aggregate, Count, DateField, DurationField, Exists, ExpressionWrapper, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from hazards.choices import OPEN_STATUSES, Action, AuthorityLevel, Level, Status
@@ -47,9 +49,58 @@ LEVELS = {"general_": Q(level=Level.GENERAL), "major_": Q(level=Level.MAJOR)}
 LEVEL_LABELS = {"": "", "general_": "一般·", "major_": "重大·"}
 
 
+# Set while compiling SQL for a PostgreSQL session whose TimeZone is the local zone (``in_local_zone``).
+_SESSION_IN_LOCAL_ZONE = contextvars.ContextVar("session_in_local_zone", default=False)
+
+
+@contextlib.contextmanager
+def in_local_zone(cursor: Any) -> Iterator[None]:
+    """Compile SQL for a PostgreSQL session set to the local zone: ``cursor``'s session gets TimeZone =
+    Asia/Shanghai until the block ends (the setting is the transaction's, so call it inside one), and the
+    local dates and months compiled meanwhile are plain casts in that zone. The same values as Django's
+    ``… AT TIME ZONE 'Asia/Shanghai'``, which makes PostgreSQL look the zone up by its name on every row
+    (~0.5 µs each; the rollup's full rebuild converts ~3,000,000 times: bench.reports.rollup)."""
+    # Outside a transaction the setting would end with its own statement, and the casts would read UTC.
+    assert cursor.db.in_atomic_block, "in_local_zone needs a transaction"
+    cursor.execute("SELECT current_setting('TimeZone')")
+    (before,) = cursor.fetchone()
+    cursor.execute("SELECT set_config('TimeZone', %s, true)", [timezone.get_default_timezone_name()])
+    token = _SESSION_IN_LOCAL_ZONE.set(True)
+    try:
+        yield
+    finally:
+        _SESSION_IN_LOCAL_ZONE.reset(token)
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [before])
+
+
+class LocalDate(TruncDate):
+    """``TruncDate`` in the local zone; a cast in a session set to it (``in_local_zone``)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        if not _SESSION_IN_LOCAL_ZONE.get():
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"({sql})::date", params
+
+
+class LocalMonth(TruncMonth):
+    """``TruncMonth`` in the local zone, as a date (the month's first day); see ``LocalDate``."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        if not _SESSION_IN_LOCAL_ZONE.get():
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"(DATE_TRUNC('month', ({sql})::timestamp))::date", params
+
+
 def local_date(field: str) -> TruncDate:
     """The Asia/Shanghai calendar date of a timestamp column."""
-    return TruncDate(field, tzinfo=timezone.get_default_timezone())
+    return LocalDate(field, tzinfo=timezone.get_default_timezone())
+
+
+def local_month(field: str) -> TruncMonth:
+    """The first day of the Asia/Shanghai calendar month of a timestamp column."""
+    return LocalMonth(field, tzinfo=timezone.get_default_timezone(), output_field=DateField())
 
 
 def _recorded(name: str) -> Q:
@@ -261,6 +312,40 @@ class Metric:
         twice = 2 * scale  # _half_up's arithmetic, inline: this is the loop a large table spends its time in
         return [(twice * n + d) // (2 * d) / scale if d else None for n, d in zip(top, below, strict=True)]
 
+    def json_sql(self, value: Callable[[str], str]) -> tuple[str | None, Callable[[str], str]]:
+        """PostgreSQL that writes this figure as the API's JSON writes ``column``'s number (``value``: the
+        SQL of a measure, an integer; funds: numeric), in two steps: the figure as an integer of its
+        last decimal place (or None: a count is written as it is), computed once, and the text of it
+        (``ref``: where that integer is): an int, ``null``, or a float's shortest text (``0.3333``,
+        ``1.0``), the same bytes as the renderer's (tests/reports/test_metrics.py)."""
+        top = " ".join(name if name == "-" else value(name) for name in self.numerator)
+        if self.kind == "funds":
+            yuan = {"general_cost"}  # 元, the rest 万元 (``_funds``)
+            total = " + ".join(f"{value(n)} / {YUAN_PER_WAN}" if n in yuan else value(n) for n in self.numerator)
+            scale = int(1 / FUNDS_PLACES)
+            # round() of a numeric is half away from zero, as ROUND_HALF_UP.
+            places = len(str(scale)) - 1  # FUNDS_PLACES' decimals
+            number = f"(round({total}, {places}) * {scale})::bigint"
+        elif not self.denominator:
+            return None, lambda ref: f"({top})::text"
+        else:
+            below, scale = value(self.denominator), int(1 / self.places)
+            # _half_up in integers: round(n / d × scale) half away from zero, NULL without a denominator.
+            number = (
+                f"(CASE WHEN {below} = 0 THEN NULL WHEN ({top}) >= 0"
+                f" THEN (2 * {scale} * ({top}) + {below}) / (2 * {below})"
+                f" ELSE -((-2 * {scale} * ({top}) + {below}) / (2 * {below})) END)"
+            )
+        # The float n ÷ scale prints as its shortest decimal, as orjson writes it, with ".0" when whole.
+        return (
+            number,
+            lambda ref: (
+                f"(CASE WHEN {ref} IS NULL THEN 'null'"
+                f" WHEN mod({ref}, {scale}) = 0 THEN ({ref} / {scale})::text || '.0'"
+                f" ELSE ({ref}::float8 / {scale})::text END)"
+            ),
+        )
+
     def _top_column(self, columns: Columns) -> list:
         if "-" not in self.numerator:
             (name,) = self.numerator
@@ -356,3 +441,23 @@ def evaluate_numbers(groups: list[Measures]) -> list[dict[str, Number]]:
     codes = [metric.code for metric in METRICS]
     figures = [metric.column(columns, groups) for metric in METRICS]
     return [dict(zip(codes, values, strict=True)) for values in zip(*figures, strict=True)]
+
+
+def json_members_sql(value: Callable[[str], str], source: str) -> str:
+    """PostgreSQL that writes every metric of a group as the members of a JSON object, in ``METRICS``'
+    order, as the API's renderer writes ``evaluate_numbers``' dict (``"found":3,"closed":1,…``): a
+    SELECT over ``source`` (a FROM item, one row per group), where ``value`` gives the SQL of a measure
+    (``value_names()``). Columns: those of ``source``, and ``members``."""
+    numbers: list[str] = []
+    parts: list[str] = []
+    for i, metric in enumerate(METRICS):
+        number, text = metric.json_sql(value)
+        if number is not None:
+            numbers.append(f"{number} AS n{len(numbers)}")
+        parts += [f"'{',' if i else ''}\"{metric.code}\":'", text(f"x.n{len(numbers) - 1}")]
+    # concat() takes at most 100 arguments.
+    chunks = [f"concat({', '.join(parts[i : i + 90])})" for i in range(0, len(parts), 90)]
+    members = chunks[0] if len(chunks) == 1 else f"concat({', '.join(chunks)})"
+    # The integers in a subquery of their own (OFFSET 0 keeps PostgreSQL from writing each in again
+    # wherever it is used): each is computed once per group.
+    return f"SELECT g.*, {members} AS members FROM {source}, LATERAL (SELECT {', '.join(numbers)} OFFSET 0) x"

@@ -313,3 +313,51 @@ def test_the_numbers_json_carries_are_the_exact_figures_as_floats() -> None:
             expected = float(value) if isinstance(value, D) else value
             assert floats[code] == expected and type(floats[code]) is type(expected), (code, value, floats[code])
     assert metrics.evaluate_numbers([]) == []
+
+
+@pytest.mark.django_db
+def test_postgresql_writes_each_figure_as_the_apis_json_does() -> None:
+    """``metrics.json_members_sql`` (the stats API's JSON from the rollup, written by PostgreSQL) gives
+    the bytes the API's renderer writes for ``evaluate_numbers``: ties, negative day counts, empty
+    denominators, whole numbers ("1.0") and 元 rounded into 万元 included."""
+    import random
+
+    from django.db import connection
+
+    from core.api.renderers import JSONRenderer
+    from reports import metrics
+
+    def value(name: str) -> str:
+        if name in metrics.PER_LEVEL:
+            return f"({value('general_' + name)} + {value('major_' + name)})"
+        return f"%({name})s::numeric" if name in ("major_plan_funds", "general_cost") else f"%({name})s::bigint"
+
+    rnd = random.Random(7)
+    groups = [metrics.normalize({})]
+    for _ in range(300):
+        raw: dict = {
+            name: rnd.choice([0, 1, 2, 3, 7, 8, 16, 20_000, rnd.randint(0, 5000)]) for name in metrics.measure_names()
+        }
+        raw["major_plan_funds"] = D(rnd.randint(0, 10**7)) / 100
+        raw["general_cost"] = rnd.choice([D(0), D(50), D("49.99"), D(rnd.randint(0, 10**9)) / 100])
+        raw["general_close_days"] = datetime.timedelta(days=rnd.randint(-60, 60))
+        groups.append(metrics.normalize(raw))
+    for top, below in ((1, 8), (1, 20_000), (-1, 4), (-3, 8), (0, 5), (10, 10)):
+        groups.append(
+            metrics.normalize(
+                {
+                    "general_close_days": datetime.timedelta(days=top),
+                    "general_closed_handed_over": below,
+                    "general_closed": abs(top),
+                    "general_found": below,
+                    "major_plan_funds": D("12.00"),
+                }
+            )
+        )
+    sql = f"SELECT members FROM ({metrics.json_members_sql(value, '(SELECT 1) g')}) w"
+    render = JSONRenderer().render
+    with connection.cursor() as cursor:
+        for values, numbers in zip(groups, metrics.evaluate_numbers(groups), strict=True):
+            cursor.execute(sql, {name: values[name] for name in metrics.measure_names()})
+            (written,) = cursor.fetchone()
+            assert b"{" + written.encode() + b"}" == render(numbers), values
