@@ -28,6 +28,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from hazards import search
 from hazards.choices import Action, AttachmentPhase, ExtensionStatus
 from hazards.models import Attachment, ExtensionRequest, Hazard, HazardEvent, ReminderSchedule, SupervisionListing
 from hazards.services.numbers import claim_hazard_numbers, claim_notice_numbers
@@ -281,7 +282,9 @@ class HistoryBatch(DatabaseStore):
             numbers = claim_hazard_numbers(county=group[0].county, year=number_year(group[0]), count=len(group))
             for hazard, number in zip(group, numbers, strict=True):
                 hazard.number = number
-        _bulk_insert(Hazard, self.hazards)
+        with search.deferred():
+            _bulk_insert(Hazard, self.hazards)
+        search.fill([hazard.pk for hazard in self.hazards])
         self._number_listings()
         for attachment, upload, name in self.attachments:
             attachment.hazard = attachment.hazard  # its pk is known now, and names the file's folder
