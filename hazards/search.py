@@ -246,11 +246,12 @@ def deferred() -> Iterator[None]:
         cursor.execute("SELECT set_config(%s, 'off', true)", [DEFER])
 
 
-def fill(ids: list[int]) -> None:
-    """The search rows of the hazards ``ids`` (inserted while ``deferred``), in one set-based statement."""
-    if indexed() and ids:
-        with connection.cursor() as cursor:
-            cursor.execute(FILL, [ids])
+def fill(ids: list[int], *, dbapi_connection: Any = None) -> None:
+    """The search rows of the hazards ``ids`` (inserted while ``deferred``), in one set-based statement;
+    on ``dbapi_connection`` when given (the caller's psycopg2 connection, from another thread), else on
+    this thread's. PostgreSQL only: the caller asks ``indexed()``."""
+    with (dbapi_connection or connection).cursor() as cursor:
+        cursor.execute(FILL, [ids])
 
 
 def cleaned(value: str) -> str:
