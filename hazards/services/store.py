@@ -101,6 +101,16 @@ def _bulk_insert(model: type[models.Model], objects: list[Any]) -> None:
                 obj._state.adding, obj._state.db = False, connection.alias
 
 
+def _fill_and_check(ids: list[int], dbapi_connection: Any) -> None:
+    """A flush's search rows, then the deferred foreign key checks of everything written so far, now (as
+    Django's ``check_constraints``) rather than all at the commit, which would run them after the last
+    row, when nothing else is left to overlap them."""
+    search.fill(ids, dbapi_connection=dbapi_connection)
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class DatabaseStore:
     """Each write at once, in the caller's transaction: what every request and task uses."""
 
@@ -287,7 +297,6 @@ class HistoryBatch(DatabaseStore):
                 hazard.number = number
         with search.deferred():
             _bulk_insert(Hazard, self.hazards)
-        self._index([hazard.pk for hazard in self.hazards])
         self._number_listings()
         for attachment, upload, name in self.attachments:
             attachment.hazard = attachment.hazard  # its pk is known now, and names the file's folder
@@ -302,22 +311,24 @@ class HistoryBatch(DatabaseStore):
             [ReminderSchedule(hazard=hazard, due_at=at) for hazard, at in self._schedules.values()],
             batch_size=_BULK,
         )
+        self._index([hazard.pk for hazard in self.hazards])
         self.written += len(self.hazards)
         self._forget()
 
     def _index(self, ids: list[int]) -> None:
-        """Fill the search rows of the hazards just inserted (hazards/search.py, ``deferred``) on a thread
-        of the batch's own, over this thread's psycopg2 connection (thread-safe: two threads' statements
-        take turns), so that PostgreSQL builds them while the services record the next rows in Python: on
-        two cores the database's slowest work of an import, ~0.6 ms a hazard, overlaps the services' own.
-        The batch's transaction is the connection's: the rows commit or roll back with everything else."""
+        """Fill the search rows of the hazards just written (hazards/search.py, ``deferred``) and check
+        the foreign keys of this flush's rows on a thread of the batch's own, over this thread's psycopg2
+        connection (thread-safe: two threads' statements take turns), so that PostgreSQL does it while the
+        services record the next rows in Python: on two cores the database's slowest work of an import
+        (~0.6 ms a hazard) overlaps the services' own. The batch's transaction is the connection's: the
+        rows commit or roll back with everything else."""
         if not (ids and search.indexed()):
             return
         self.settle()
         if self._indexer is None:
             self._indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-search")
         connection.ensure_connection()
-        self._indexing = self._indexer.submit(search.fill, ids, dbapi_connection=connection.connection)
+        self._indexing = self._indexer.submit(_fill_and_check, ids, connection.connection)
 
     def settle(self) -> None:
         """Wait for the search rows being filled, if any: their error is the batch's (and the cause of
