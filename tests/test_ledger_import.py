@@ -19,8 +19,8 @@ from core.imports.run import FOLDER
 from core.imports.sheets import text_cell
 from core.models import Job
 from hazards.choices import Action, Status
-from hazards.imports.columns import HEADERS
 from hazards.filtersets import HazardFilterSet
+from hazards.imports.columns import HEADERS
 from hazards.models import Hazard, HazardEvent, HazardSearch
 from hazards.tasks import import_ledger
 from tests.conftest import World
