@@ -8,6 +8,7 @@ nowhere (a contact without a unit, an officer without a region): nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -95,13 +96,18 @@ def _region(pk: int | None) -> Region | None:
 
 def reaches_region(user: User, region: Region) -> bool:
     """``Region.objects.visible_to(user)`` would list ``region``."""
+    return bool(regions_reached(user, [region]))
+
+
+def regions_reached(user: User, regions: Iterable[Region]) -> list[Region]:
+    """Those of ``regions`` that ``Region.objects.visible_to(user)`` would list, in their order."""
     match jurisdiction_of(user):
         case Everything():
-            return True
+            return list(regions)
         case UnitOnly(region=top) | Subtree(region=top):
-            return region.path.startswith(top.path)
+            return [region for region in regions if region.path.startswith(top.path)]
         case Nothing():
-            return False
+            return []
 
 
 def reaches_unit(user: User, unit: ResponsibleUnit) -> bool:

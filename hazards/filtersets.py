@@ -65,7 +65,7 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
 
-class HazardFilterSet(django_filters.FilterSet):
+class HazardFilterSet(filters.FilterSet):
     # No DISTINCT: each hazard has one status, and DISTINCT would sort the whole result.
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False, label=_("状态"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, method="filter_stage", label=_("阶段"))
@@ -106,6 +106,9 @@ class HazardFilterSet(django_filters.FilterSet):
     class Meta:
         model = Hazard
         fields: list[str] = []
+
+    # A list's search in discovery order (set by ``filter_q``): its page's matches and their count.
+    listing: search.Listing | None = None
 
     def filter_sector(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.in_sector(value)
@@ -208,12 +211,19 @@ class HazardFilterSet(django_filters.FilterSet):
             return queryset.filter(number__istartswith=value)
         # As the 台账 is searched: the unit by part of its name or its pinyin initials anywhere in the name
         # ("htjx" finds 新乡市华泰机械…), and the person responsible; indexed on PostgreSQL (hazards/search.py).
-        # A list reads a page and a capped count in one order: the search then reads only the months
-        # that hold them (hazards/search.py). Without a request (an export) it returns every match.
+        # A list in discovery order reads only its page's matches, from the months that hold them
+        # (search.Listing; the list page asks it for the count too). Without a request (an export), or in
+        # another order, every match. q is the last filter declared, so ``queryset`` has every other
+        # filter applied: the listing checks its matches against them.
         if self.request is None:
             return search.search(queryset, value)
-        order, after = HazardPagination().position(self.request, Hazard)
-        return search.search(queryset, value, getattr(self.request, "user", None), order=order, after=after)
+        pagination = HazardPagination()
+        order, after = pagination.position(self.request, Hazard)
+        user = getattr(self.request, "user", None)
+        self.listing = search.Listing.of(queryset, value, user, order, after, pagination.size_asked(self.request))
+        if self.listing is None:
+            return search.search(queryset, value, user)
+        return queryset.filter(search.among(self.listing.page))
 
 
 # The report dimensions above, as the list page shows them when a figure drilled down to it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -51,7 +51,13 @@ class HazardQuerySet(models.QuerySet):
             return self.filter(county_id=region.pk)
         if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
             # Whole counties: the county indexes serve, where a path match would join every row's region.
-            counties = Region.objects.filter(level=RegionLevel.COUNTY, path__startswith=region.path).values("pk")
+            # Their ids from the regions each process keeps: a subquery made PostgreSQL expect a handful of
+            # rows (docs/reports.md §6), and a list of ids compares equal to itself (search.Listing).
+            counties = [
+                county.pk
+                for county in cast(list[Region], Region.cached.all())
+                if county.level == RegionLevel.COUNTY and county.path.startswith(region.path)
+            ]
             return self.filter(county_id__in=counties)
         return self.filter(region__path__startswith=region.path)
 

@@ -35,11 +35,11 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.choices import RegionLevel
@@ -114,11 +114,12 @@ $$;
 
 -- The search table's rows that match q under the prefixes, read through the GIN index whatever the planner
 -- thinks: an OR of many lexemes (a city's 13 counties x 37 months) has no statistics, and estimated at a
--- third of the table it was read whole (60-100 s for a name). The SET clause also keeps the function from
--- being inlined: its query is planned on its own.
+-- third of the table it was read whole (60-100 s for a name). Without JIT: that estimate also had the read
+-- compiled (6 ms, for a read of a few). The SET clauses also keep the function from being inlined: its
+-- query is planned on its own.
 CREATE OR REPLACE FUNCTION hazard_search_rows(q text, prefixes text[])
 RETURNS TABLE (hazard_id bigint, found_at timestamptz)
-LANGUAGE sql STABLE PARALLEL UNSAFE SET enable_seqscan = off AS $$
+LANGUAGE sql STABLE PARALLEL UNSAFE SET enable_seqscan = off SET jit = off AS $$
   SELECT s.hazard_id::bigint, s.found_at FROM hazards_hazardsearch AS s
   WHERE s.document @@ hazard_search_query(q, prefixes)
     AND (char_length(q) <= 2 OR strpos(s.haystack, lower(q)) > 0)
@@ -306,7 +307,7 @@ def prefixes(counties: list[int] | None, months: list[str]) -> list[str]:
 
 def all_counties() -> list[Region]:
     """Every county of the ledger's regions (which the process keeps: regions never change once made)."""
-    return [region for region in Region.cached.all() if region.level == RegionLevel.COUNTY]
+    return [region for region in cast(list[Region], Region.cached.all()) if region.level == RegionLevel.COUNTY]
 
 
 def month_of(moment: datetime.datetime) -> str:
@@ -315,13 +316,13 @@ def month_of(moment: datetime.datetime) -> str:
 
 def ledger_months() -> list[str]:
     """Every month from the newest discovery in the ledger back to the oldest, newest first (two reads
-    of the index on ``found_at``)."""
-    from hazards.models import Hazard
-
-    span = Hazard.objects.aggregate(first=Min("found_at"), last=Max("found_at"))
-    if span["first"] is None:
+    of the index on ``found_at``; written as SQL: the ORM took longer to build it than PostgreSQL to run it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(found_at), max(found_at) FROM hazards_hazard")
+        oldest, newest = cursor.fetchone()
+    if oldest is None:
         return []
-    first, last = (int(month_of(span[end])) for end in ("first", "last"))
+    first, last = int(month_of(oldest)), int(month_of(newest))
     months = []
     while last >= first:
         months.append(str(last))
@@ -348,10 +349,7 @@ def window_ids(
         months,
         bound=None if bound is None else ("<" if descending else ">", bound),
     )
-    # Without JIT: an OR of many months is estimated costly enough to be compiled (6 ms), for a read of
-    # a few milliseconds. (The window's rows come from hazard_search_rows, which always reads the index.)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+    with connection.cursor() as cursor:
         cursor.execute(f"{sql} ORDER BY found_at {direction}, hazard_id {direction}", params)
         return [pk for (pk,) in cursor.fetchall()]
 
@@ -368,37 +366,44 @@ def first_matches(
     months: list[str],
     *,
     bound: tuple[datetime.datetime, int] | None = None,
+    needed: int = 0,
+    check: bool = True,
 ) -> list[int]:
-    """The first ``NEEDED`` hazards of ``queryset`` that contain ``value``, in the list's order from the
-    end ``months`` start at (newest first when they go back in time), after the row ``bound`` (moment,
-    id), a page's cursor, when given.
+    """The first ``needed`` (default ``NEEDED``) hazards of ``queryset`` that contain ``value``, in the
+    list's order from the end ``months`` start at (newest first when they go back in time), after the row
+    ``bound`` (moment, id), a page's cursor, when given.
 
     Each window of months is read from the search table alone, in the list's order, and its matches are
-    checked against the list's other filters by primary key a batch at a time, first ``NEEDED`` of them
-    (every one passes when the list has no other filter), until ``NEEDED`` have passed; the next window
+    checked against the list's other filters by primary key a batch at a time, first ``needed`` of them
+    (every one passes when the list has no other filter), until ``needed`` have passed; the next window
     follows the last one and is sized from the share of months that gave what passed. (Leaving the join of
     the search table and the hazards to the planner gave plans 20-2,000 ms slow: it estimates an OR of
-    months far off and walks the county's hazards, or hashes all of them.)"""
+    months far off and walks the county's hazards, or hashes all of them.) Without ``check`` every match
+    of the ``counties`` is taken as in ``queryset`` (``Listing.of`` says when)."""
+    needed = needed or NEEDED
     descending = len(months) < 2 or months[0] > months[1]
     start = 0
     if bound is not None:  # the months before the bound's hold nothing past it
         edge = month_of(bound[0])
         start = next((i for i, m in enumerate(months) if (m <= edge if descending else m >= edge)), len(months))
-    size, found = 2, []  # the month under way may have begun yesterday
-    while start < len(months) and len(found) < NEEDED:
+    size, found = 2, list[int]()  # the month under way may have begun yesterday
+    while start < len(months) and len(found) < needed:
         window = months[start : start + size]
         ids = window_ids(value, counties, window, descending=descending, bound=bound)
-        batch = NEEDED
-        while ids and len(found) < NEEDED:
+        if not check:
+            found += ids[: needed - len(found)]
+            ids = []
+        batch = needed
+        while ids and len(found) < needed:
             checked, ids = ids[:batch], ids[batch:]
             passed = set(queryset.filter(among(checked)).order_by().values_list("pk", flat=True))
             found += [pk for pk in checked if pk in passed]
             batch *= 4
         start += len(window)
         # The next window: twice as many months at least, as many as the share found so far needs.
-        wanted = NEEDED - len(found)
+        wanted = needed - len(found)
         size = max(2 * size, math.ceil(1.5 * start * wanted / len(found))) if found else len(months)
-    return found[:NEEDED]
+    return found[:needed]
 
 
 class Unscoped(Exception):
@@ -419,35 +424,82 @@ def counties_of(user: User) -> list[int] | None:
     raise Unscoped
 
 
-def search(
-    queryset: QuerySet, value: str, user: User | None = None, *, order: str | None = None, after: Any = None
-) -> QuerySet:
-    """``queryset`` narrowed to the hazards that contain ``value``. ``order`` is ``-found_at`` or
-    ``found_at`` when the caller reads at most ``NEEDED`` rows of the result in that order, past the
-    cursor's (value, id) ``after`` (a list page and its count): the search then returns only those, the
-    count's from the start and the page's from the cursor (``first_matches``). Without ``order`` every
-    match is returned (exports, any other order)."""
+def counties_searched(user: User | None) -> tuple[list[int] | None, bool]:
+    """The counties whose part of the index a search by ``user`` reads (None: all of it), and whether
+    that part is exactly the user's jurisdiction (False: the list's own scope narrows it further)."""
+    if user is None:
+        return None, False
+    try:
+        return counties_of(user), True
+    except Unscoped:
+        return None, False
+
+
+def search(queryset: QuerySet, value: str, user: User | None = None) -> QuerySet:
+    """``queryset`` narrowed to every hazard that contains ``value`` (exports, a list in another order
+    than discovery's)."""
     value = cleaned(value)
     if not value:
         return queryset
-    try:
-        counties = counties_of(user) if user is not None else None
-    except Unscoped:
-        counties = None
     if not indexed():
         return queryset.filter(matching(value))
-    months = ledger_months()
-    if order in ("-found_at", "found_at") and months:
+    return queryset.filter(matching(value, counties_searched(user)[0], ledger_months()))
+
+
+class Listing:
+    """A list's search in discovery order (``-found_at`` or ``found_at``), read a page at a time: ``page``
+    holds the matches of ``queryset`` the page shows, in its order (``size`` + 1 from the cursor's row
+    ``after``: the last tells whether a next page exists), and ``total()`` counts the matches from the
+    start up to ``NEEDED`` (the first page's read gives both; a later page reads the start again only
+    when asked, as the list page does and the API does not). Every match in ``page`` and in the count
+    has passed the list's other filters (``first_matches``)."""
+
+    ORDERS = ("-found_at", "found_at")
+
+    def __init__(
+        self,
+        queryset: QuerySet,
+        value: str,
+        counties: list[int] | None,
+        months: list[str],
+        after: Any,
+        size: int,
+        check: bool = True,
+    ) -> None:
+        self._start = (queryset, value, counties, months)
+        self._check = check
+        self._total: int | None
+        if after is None:
+            matches = first_matches(queryset, value, counties, months, check=check)
+            self.page, self._total = matches[: size + 1], len(matches)
+        else:
+            self.page = first_matches(queryset, value, counties, months, bound=after, needed=size + 1, check=check)
+            self._total = None
+
+    @classmethod
+    def of(cls, queryset: QuerySet, value: str, user: User | None, order: str, after: Any, size: int) -> Listing | None:
+        """The listing of ``value`` in ``queryset``, or None where the months cannot serve it (another
+        order, an empty ledger, SQLite): ``search`` then."""
+        value = cleaned(value)
+        if not value or order not in cls.ORDERS or not indexed():
+            return None
+        months = ledger_months()
+        if not months:
+            return None
         in_order = months if order == "-found_at" else months[::-1]
-        # The count's rows (the first NEEDED), and the page's (the first NEEDED from the cursor's moment).
-        ids = first_matches(queryset, value, counties, in_order)
-        if after is not None:
-            ids += first_matches(queryset, value, counties, in_order, bound=after)
-        return queryset.filter(among(ids))
-    return queryset.filter(matching(value, counties, months))
+        counties, exact = counties_searched(user)
+        # A list of the user's whole jurisdiction (no other filter) is what the counties' part of the index
+        # holds: its matches need no check.
+        check = not (exact and queryset.query.where == queryset.model.objects.visible_to(user).query.where)
+        return cls(queryset, value, counties, in_order, after, size, check)
+
+    def total(self) -> int:
+        if self._total is None:
+            self._total = len(first_matches(*self._start, check=self._check))
+        return self._total
 
 
 # A search's total is counted up to this many (then "200+"): counting further would read every match.
 COUNT_CAP = 200
-# The rows a list reads from a search at most: the count's and the largest page's (with its "next" row).
+# The matches a list's count reads at most (and more than the largest page with its "next" row).
 NEEDED = max(COUNT_CAP, KeysetPagination.max_page_size) + 1

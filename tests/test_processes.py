@@ -1,7 +1,8 @@
 """The production processes, started as docker-compose.yml starts them, against the real PostgreSQL and
 Redis of tests/harness.py: gunicorn with DEBUG off serves the Chinese admin and logs a user in from the
 test database, a Celery worker answers a broadcast ping and runs a task sent over Redis, and Celery
-beat starts and keeps running. One more test covers the worker of `make run` on the filesystem broker.
+beat starts and keeps running. Two more cover `make run`: its worker on the filesystem broker, and the
+whole of it from nothing on SQLite.
 
 Every process listens on or talks to loopback only, runs in its own process group and is stopped by
 its fixture, whatever the test did; every wait is bounded.
@@ -259,3 +260,31 @@ def test_celery_beat_starts_and_keeps_running(tmp_path: Path):
         assert beat.running(), beat.output()
         assert "Traceback" not in beat.output()
         assert "ERROR" not in beat.output()
+
+
+def test_make_run_sets_up_and_serves_the_demo_on_its_embedded_default(tmp_path: Path):
+    """`make run` from nothing on SQLite and the filesystem broker: migrations, the demo ledger (written
+    through the services' history batch), then the web server; a demo login lists and searches (the plain
+    LIKE search of SQLite). The demo ledger's bulk insert was PostgreSQL's alone once, and only a fresh
+    clone's `make run` showed it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = production_env(DEBUG="1", PORT=str(port), VAR_DIR=str(tmp_path / "var"))
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL", "SECRET_KEY"):
+        env.pop(name, None)
+    with started([sys.executable, "scripts/run.py"], env=env, log=tmp_path / "run.log") as run:
+        run.wait_for("the demo's web server", lambda: answers(f"{base}/login/"), timeout=300)
+        assert "演示数据就绪" in run.output() and f"地址：{base}/" in run.output()
+        browser = build_opener(HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with browser.open(f"{base}/login/", timeout=10) as response:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode()).group(1)
+        form = urlencode({"username": "hq_officer", "password": "demo12345", "csrfmiddlewaretoken": token})
+        with browser.open(Request(f"{base}/login/", data=form.encode(), headers={"Referer": f"{base}/login/"})):
+            pass
+        totals = []
+        for query in ("", "?q=" + quote("配电")):
+            with browser.open(f"{base}/hazards/{query}", timeout=30) as response:
+                body = response.read().decode()
+            totals.append(int(re.search(r'data-testid="total">共 (\d+)', body).group(1)))
+            assert body.count("data-hazard=") == min(totals[-1], 50)
+        assert totals[0] > totals[1] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from html import unescape
 
 import pytest
 from django.db import connection, transaction
@@ -267,6 +268,54 @@ def test_a_list_reads_its_pages_from_the_newest_months_and_misses_nothing(world,
     assert "共 2 条" in client.get("/hazards/", {"q": "消防通道"}).content.decode()
     # An export (no request) reads every match.
     assert found(world, "叉车") == set(newest_first)
+
+
+def test_the_list_pages_keep_their_count_and_the_api_does_not_count(world, a_year_of_forklifts, monkeypatch):
+    """A later page of the list page shows the count from the start; the API, which shows none, reads
+    only the page's matches after its cursor (no window of the newest months again)."""
+    monkeypatch.setattr("hazards.search.NEEDED", 3)
+    monkeypatch.setattr("hazards.search.COUNT_CAP", 2)
+    client = Client()
+    client.force_login(world.city_office)
+    seen, url, params = [], "/hazards/", {"q": "叉车", "page_size": 2}
+    while url:
+        html = client.get(url, params).content.decode()
+        assert "共 2+ 条" in html
+        seen += [int(pk) for pk in re.findall(r'data-hazard="(\d+)"', html)]
+        link = re.search(r'href="([^"]+)" rel="next"', html)
+        url, params = (unescape(link.group(1)), {}) if link else (None, {})
+    assert seen == a_year_of_forklifts
+
+    first = client.get("/api/v1/hazards/", {"q": "叉车", "page_size": 2}).json()
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(first["next"]).json()
+    assert [row["id"] for row in second["results"]] == a_year_of_forklifts[2:4]
+    read = [query["sql"] for query in captured if "hazard_search_rows" in query["sql"]]
+    assert read and all("(found_at, hazard_id) <" in sql for sql in read), read
+
+
+def test_a_list_of_the_whole_jurisdiction_takes_the_index_matches_unchecked(world, a_year_of_forklifts):
+    """The counties' part of the index is exactly what a county officer or the city sees: with no other
+    filter the matches are not read back to be checked (only the page's rows are read); with one, or for
+    a unit contact (whose jurisdiction is not a set of counties), they are."""
+
+    def reads(user, params: dict) -> tuple[list[int], int]:
+        client = Client()
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/hazards/", params).content.decode()
+        by_id = [q["sql"] for q in captured if "hazards_hazard" in q["sql"] and "unnest(" in q["sql"]]
+        return [int(pk) for pk in re.findall(r'data-hazard="(\d+)"', html)], len(by_id)
+
+    for user in (world.city_office, world.hq_officer):
+        expected = list(Hazard.objects.visible_to(user).filter(pk__in=a_year_of_forklifts).values_list("pk", flat=True))
+        rows, statements = reads(user, {"q": "叉车"})
+        assert sorted(rows) == sorted(expected) and expected and statements == 1
+        rows, statements = reads(user, {"q": "叉车", "level": "major"})
+        assert rows == [] and statements >= 2
+    Hazard.objects.filter(pk__in=a_year_of_forklifts[:3]).update(responsible_unit=world.unit_demo.unit)
+    rows, statements = reads(world.unit_demo, {"q": "叉车"})
+    assert set(rows) == set(a_year_of_forklifts[:3]) and statements >= 2
 
 
 def test_the_migrations_refill_keeps_every_hazard_findable(world, a_year_of_forklifts):

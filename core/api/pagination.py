@@ -67,6 +67,14 @@ class KeysetPagination:
             return self.ordering, None
         return self.ordering, cursor and (cursor["v"], cursor["id"])
 
+    def size_asked(self, request) -> int:
+        """The page size a request asks for, as ``paginate_queryset`` will read it (the default where it
+        is invalid: ``paginate_queryset`` refuses it)."""
+        try:
+            return self._page_size(request)
+        except exceptions.ValidationError:
+            return self.page_size
+
     def get_paginated_response(self, data: list) -> Response:
         return Response({"next": self.next_link(), "results": data})
 
@@ -106,7 +114,7 @@ class KeysetPagination:
         ]
 
     def _page_size(self, request) -> int:
-        raw = request.query_params.get("page_size")
+        raw = request.GET.get("page_size")
         if raw is None:
             return self.page_size
         try:

@@ -15,8 +15,8 @@ def unread_count(context: dict) -> str:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return ""
-    # Counting stops at 100: the badge never needs more, and a flooded inbox stays cheap.
-    unread = len(InboxMessage.objects.visible_to(request.user).unread().values_list("pk", flat=True)[:100])
+    # Counting stops at 100, in no order: the badge never needs more, and a flooded inbox is not sorted.
+    unread = len(InboxMessage.objects.visible_to(request.user).unread().order_by().values_list("pk", flat=True)[:100])
     if unread == 0:
         return ""
     return "99+" if unread > 99 else str(unread)

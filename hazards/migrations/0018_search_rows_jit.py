@@ -1,5 +1,4 @@
-"""The search table's insert trigger stands aside while ``hazards.defer_search`` is on: a history batch
-(a 台账 import) inserts its hazards with it on and fills their search rows set-based (hazards/search.py).
+"""``hazard_search_rows`` without JIT (hazards/search.py): a window of months is then one statement.
 Functions and triggers installed again; the table and its index are kept."""
 
 from django.db import migrations
