@@ -6,8 +6,13 @@ the browser (``core.web``); an app subclasses them only to word the message for 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 class DomainError(Exception):
@@ -49,6 +54,6 @@ class ConcurrentChange(DomainError):
     default_message = _("已被他人修改，请刷新后重试。")
 
 
-def field_error(field: str, message: str, code: str) -> ValidationError:
+def field_error(field: str, message: str | StrPromise, code: str) -> ValidationError:
     """A ValidationError for one field that keeps its code, so the API can report both."""
     return ValidationError({field: ValidationError(message, code=code)})

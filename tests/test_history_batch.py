@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from hazards import services
+from hazards import search, services
 from hazards.choices import Action, AuthorityLevel, ExtensionStatus, Source, Status, VerificationMethod
 from hazards.errors import IllegalTransition
 from hazards.models import (
@@ -22,6 +22,7 @@ from hazards.models import (
     Hazard,
     HazardEvent,
     HazardNumberSequence,
+    HazardSearch,
     ReminderSchedule,
     SupervisionListing,
     SupervisionNoticeSequence,
@@ -138,6 +139,7 @@ def rows() -> dict[str, list[tuple]]:
             Attachment.objects.values_list("hazard__number", "phase", "content_type", "size", "uploaded_at")
         ),
         "schedules": sorted(ReminderSchedule.objects.values_list("hazard__number", "due_at")),
+        "search": sorted(HazardSearch.objects.values_list("hazard__number", "county_id", "found_at", "haystack")),
         "numbers": sorted(HazardNumberSequence.objects.values_list("county_id", "year", "last_value")),
         "notices": sorted(SupervisionNoticeSequence.objects.values_list("office_id", "year", "last_value")),
     }
@@ -231,3 +233,23 @@ def test_voiding_in_a_batch_lapses_the_pending_request(world):
         hazard = voided_with_a_pending_request(world)
     assert hazard.extension_requests.get().status == ExtensionStatus.LAPSED
     assert hazard.events.filter(action=Action.VOID).count() == 1
+
+
+def test_search_rows_filled_beside_the_batch_are_written_at_each_flush(world):
+    """The search rows of each flush are filled on a thread of the batch's, over its connection: all
+    there when the batch ends, in its transaction."""
+    with services.recording_history() as batch:
+        for _ in range(2):
+            for _ in range(3):
+                services.hazard_register(details=world.details(title="叉车制动失灵"), by=world.hq_officer)
+            batch.flush()
+    assert HazardSearch.objects.filter(haystack__contains="叉车制动失灵").count() == Hazard.objects.count() == 6
+
+
+def test_a_search_fill_that_fails_writes_nothing(world, monkeypatch):
+    monkeypatch.setattr(search, "FILL", "SELECT 1 / 0 WHERE %s IS NOT NULL")
+    with pytest.raises(Exception, match="division by zero"), services.recording_history() as batch:
+        services.hazard_register(details=world.details(), by=world.hq_officer)
+        batch.flush()
+        services.hazard_register(details=world.details(), by=world.hq_officer)
+    assert not Hazard.objects.exists() and not HazardSearch.objects.exists()

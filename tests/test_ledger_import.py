@@ -19,8 +19,9 @@ from core.imports.run import FOLDER
 from core.imports.sheets import text_cell
 from core.models import Job
 from hazards.choices import Action, Status
+from hazards.filtersets import HazardFilterSet
 from hazards.imports.columns import HEADERS
-from hazards.models import Hazard, HazardEvent
+from hazards.models import Hazard, HazardEvent, HazardSearch
 from hazards.tasks import import_ledger
 from tests.conftest import World
 
@@ -291,6 +292,19 @@ def test_a_confirmed_import_records_every_row_through_the_services_with_its_hist
     assert report[1][:3] == [2.0, "新增", assigned.number] or report[1][:3] == [2, "新增", assigned.number]
     page = officer.get(reverse("hazards:import_job", args=[job.pk]))
     assert page.status_code == 200 and "下载结果" in page.content.decode()
+
+
+def test_imported_hazards_are_found_by_keyword(world, officer, django_capture_on_commit_callbacks):
+    """The import inserts its hazards with the search trigger aside and fills their search rows itself."""
+    rows = [GOOD, GOOD | {"隐患名称": "楼梯无扶手", "隐患描述": "二楼楼梯缺少扶手。", "整改状态": "已登记"}]
+    import_ledger(confirm(officer, rows, django_capture_on_commit_callbacks).pk)
+    stairs = Hazard.objects.get(title="楼梯无扶手")
+    for q in ("扶手", "二楼楼梯", stairs.number[-6:]):
+        filterset = HazardFilterSet({"q": q}, queryset=Hazard.objects.visible_to(world.hq_officer))
+        assert filterset.is_valid() and list(filterset.qs.values_list("pk", flat=True)) == [stairs.pk]
+    filterset = HazardFilterSet({"q": "红旗机械"}, queryset=Hazard.objects.visible_to(world.hq_officer))
+    assert filterset.is_valid() and filterset.qs.get().title == "配电箱未接地"  # its unit's name
+    assert HazardSearch.objects.count() == Hazard.objects.count() == 2
 
 
 def test_a_file_no_longer_clean_when_the_job_runs_writes_nothing(world, officer, django_capture_on_commit_callbacks):

@@ -164,6 +164,20 @@ def test_a_bulk_insert_fills_the_search_table_in_one_statement(world):
     assert found(world, "批量") == {h.pk for h in created}
 
 
+def test_a_history_batch_fills_the_search_rows_itself_and_the_trigger_resumes_after(world):
+    """The batch inserts with the row trigger aside (``search.deferred``) and fills the rows set-based;
+    the setting ends with the insert: a hazard registered afterwards, same transaction, has its row."""
+    at = timezone.now() - datetime.timedelta(days=400)
+    with services.recording_history():
+        old = services.hazard_register(
+            details=world.details(title="旧台账叉车", found_at=at), by=world.hq_officer, at=at
+        )
+    later = world.listed(title="新登记叉车")
+    assert found(world, "叉车") == {old.pk, later.pk}
+    assert found(world, "旧台账") == {old.pk}
+    assert HazardSearch.objects.count() == Hazard.objects.count() == 2
+
+
 def test_the_search_reads_the_gin_index(world, ledger):
     """``hazard_search_rows`` reads the GIN index for a 2- and a 4-character query over every county and
     month, although a table this small would be read whole by any plan left to the planner (as a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 from django.utils import timezone
@@ -17,6 +17,9 @@ from hazards.choices import OPEN_STATUSES, Action, ExtensionStatus
 from hazards.errors import ConcurrentChange
 from hazards.models import Hazard, HazardEvent
 from hazards.services.store import current_store
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 def event_value(value: Any) -> Any:
@@ -91,7 +94,7 @@ def acting_time(at: datetime.datetime | None) -> datetime.datetime:
     return at or timezone.now()
 
 
-def require_text(value: str, field: str, message: str) -> str:
+def require_text(value: str, field: str, message: str | StrPromise) -> str:
     value = (value or "").strip()
     if not value:
         raise field_error(field, message, "required")

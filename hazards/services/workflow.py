@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.choices import RegionLevel, Role
 from accounts.jurisdiction import reaches_region, reaches_unit
@@ -45,6 +46,10 @@ from hazards.services.store import current_store
 _HAZARD_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 # How far back a hazard found earlier may be registered as new; older ones belong to a 台账 import.
 FOUND_AT_MAX_AGE = datetime.timedelta(days=30)
+# Translated only when a field is missing, not for every row of a 台账 import (gettext was a twentieth
+# of the import's Python).
+_PERSON_REQUIRED = gettext_lazy("请填写整改责任人。")
+_REQUIREMENTS_REQUIRED = gettext_lazy("请填写整改要求。")
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,7 @@ def hazard_self_report(
     hazard = _build_hazard(details=details, by=by, at=at)
     hazard.status = Status.RECTIFYING
     hazard.responsible_unit = unit
-    hazard.responsible_person = require_text(responsible_person, "responsible_person", _("请填写整改责任人。"))
+    hazard.responsible_person = require_text(responsible_person, "responsible_person", _PERSON_REQUIRED)
     hazard.responsible_phone = by.phone or unit.contact_phone
     hazard.deadline = require_future_date(deadline, "deadline", today=timezone.localdate(now))
     hazard.assigned_at = hazard.acknowledged_at = now
@@ -263,9 +268,9 @@ def _handover(
         raise field_error("unit", _("所选责任单位不在您的辖区内或已停用。"), "out_of_scope")
     return {
         "responsible_unit": unit,
-        "responsible_person": require_text(responsible_person, "responsible_person", _("请填写整改责任人。")),
+        "responsible_person": require_text(responsible_person, "responsible_person", _PERSON_REQUIRED),
         "responsible_phone": (responsible_phone or "").strip(),
-        "requirements": require_text(requirements, "requirements", _("请填写整改要求。")),
+        "requirements": require_text(requirements, "requirements", _REQUIREMENTS_REQUIRED),
         "deadline": require_future_date(deadline, "deadline", today=today),
         "assigned_at": now,
     }

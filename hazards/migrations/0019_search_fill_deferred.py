@@ -1,0 +1,24 @@
+"""The search table's insert trigger stands aside while ``hazards.defer_search`` is on: a history batch
+(a 台账 import) inserts its hazards with it on and fills their search rows set-based (hazards/search.py).
+Functions and triggers installed again; the table and its index are kept."""
+
+from django.db import migrations
+
+from hazards import search
+
+
+def install(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        search.install(cursor, backfill=False)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("hazards", "0018_search_rows_jit"),
+    ]
+
+    operations = [
+        migrations.RunPython(install, migrations.RunPython.noop, elidable=False),
+    ]
