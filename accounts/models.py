@@ -77,6 +77,13 @@ class Region(models.Model):
         }
         return self.code[: significant[self.level]]
 
+    def county_ids(self) -> list[int]:
+        """The ids of the counties in this region (itself, for a county), in order, from the regions each
+        process keeps: lists of hazards pass them as ids rather than a subquery of regions, which made
+        PostgreSQL expect a handful of rows (docs/reports.md §6)."""
+        regions = cast(list[Region], Region.cached.all())
+        return sorted(r.pk for r in regions if r.level == RegionLevel.COUNTY and r.path.startswith(self.path))
+
     def is_within(self, other: Region) -> bool:
         return self.path.startswith(other.path)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.choices import RegionLevel
 from accounts.jurisdiction import Everything, Nothing, Subtree, UnitOnly, jurisdiction_of
-from accounts.models import Region, Sector
+from accounts.models import Sector
 from hazards.choices import OPEN_STATUSES, Status
 
 if TYPE_CHECKING:
@@ -51,14 +51,8 @@ class HazardQuerySet(models.QuerySet):
             return self.filter(county_id=region.pk)
         if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
             # Whole counties: the county indexes serve, where a path match would join every row's region.
-            # Their ids from the regions each process keeps: a subquery made PostgreSQL expect a handful of
-            # rows (docs/reports.md §6), and a list of ids compares equal to itself (search.Listing).
-            counties = [
-                county.pk
-                for county in cast(list[Region], Region.cached.all())
-                if county.level == RegionLevel.COUNTY and county.path.startswith(region.path)
-            ]
-            return self.filter(county_id__in=counties)
+            # As ids (a list compares equal to itself: search.Listing).
+            return self.filter(county_id__in=region.county_ids())
         return self.filter(region__path__startswith=region.path)
 
     def counted(self) -> HazardQuerySet:

@@ -230,6 +230,14 @@ def install(cursor, *, backfill: bool) -> None:
         cursor.execute("ANALYZE hazards_hazardsearch")
 
 
+def reinstall(apps, schema_editor) -> None:
+    """A migration's ``RunPython`` when the SQL above changed but the table did not: functions and
+    triggers installed again, the rows and the index kept (PostgreSQL only)."""
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            install(cursor, backfill=False)
+
+
 def indexed() -> bool:
     return connection.vendor == "postgresql"
 
@@ -418,9 +426,8 @@ def counties_of(user: User) -> list[int] | None:
         case Subtree(region=region) if region.level == RegionLevel.COUNTY:
             return [region.pk]
         case Subtree(region=region) if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-            counties = all_counties()
-            within = [county.pk for county in counties if county.path.startswith(region.path)]
-            return None if len(within) == len(counties) else within  # the whole ledger
+            within = region.county_ids()
+            return None if len(within) == len(all_counties()) else within  # the whole ledger
     raise Unscoped
 
 

@@ -24,7 +24,7 @@ import contextlib
 import datetime
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import DateField, F, Max, Q, QuerySet, Sum
@@ -329,11 +329,9 @@ def _within(rows: QuerySet, region: Region) -> QuerySet:
     if region.level == RegionLevel.COUNTY:
         return rows.filter(county_id=region.pk)
     if region.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-        # The ids themselves, from the regions each process keeps: with a subquery PostgreSQL expected a
-        # handful of rows instead of thousands, and joined the sectors row by row (bench.reports.dashboard).
-        regions = cast(list[Region], Region.cached.all())
-        counties = [r.pk for r in regions if r.level == RegionLevel.COUNTY and r.path.startswith(region.path)]
-        return rows.filter(county_id__in=sorted(counties))
+        # The ids themselves: with a subquery PostgreSQL expected a handful of rows instead of thousands,
+        # and joined the sectors row by row (bench.reports.dashboard).
+        return rows.filter(county_id__in=region.county_ids())
     return rows.filter(township_id=region.pk)
 
 

@@ -1,16 +1,9 @@
 """``hazard_search_rows``: the search's read of its table, always through the GIN index (hazards/search.py).
-Functions and triggers installed again; the table and its index are kept."""
+Functions and triggers installed again (``search.reinstall``); the table and its index are kept."""
 
 from django.db import migrations
 
 from hazards import search
-
-
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        search.install(cursor, backfill=False)
 
 
 class Migration(migrations.Migration):
@@ -19,5 +12,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(install, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(search.reinstall, migrations.RunPython.noop, elidable=False),
     ]

@@ -1,17 +1,10 @@
 """The search table's insert trigger stands aside while ``hazards.defer_search`` is on: a history batch
 (a 台账 import) inserts its hazards with it on and fills their search rows set-based (hazards/search.py).
-Functions and triggers installed again; the table and its index are kept."""
+Functions and triggers installed again (``search.reinstall``); the table and its index are kept."""
 
 from django.db import migrations
 
 from hazards import search
-
-
-def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        search.install(cursor, backfill=False)
 
 
 class Migration(migrations.Migration):
@@ -20,5 +13,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(install, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(search.reinstall, migrations.RunPython.noop, elidable=False),
     ]
